@@ -1,0 +1,1 @@
+"""landready's web API (FastAPI) and command line."""
