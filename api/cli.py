@@ -94,11 +94,11 @@ OutDir = Annotated[Path, typer.Option("--out", help="output directory 输出目�
 
 
 def _read(bundle: Path, step: Callable[[str], None]) -> Any:
+    if not bundle.exists():
+        raise InputError("no such file or directory", file=bundle)
     from gis.io import read_bundle
 
     step(f"读取数据包 reading {bundle}")
-    if not bundle.exists():
-        raise InputError("no such file or directory", file=bundle)
     return read_bundle(bundle)
 
 
