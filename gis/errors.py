@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "LandreadyError", "NotFoundError"]
+__all__ = [
+    "ConflictError",
+    "ForbiddenError",
+    "InputError",
+    "LandreadyError",
+    "NotFoundError",
+    "PreconditionFailedError",
+    "PreconditionRequiredError",
+    "UnauthorizedError",
+]
 
 
 class LandreadyError(Exception):
@@ -48,3 +57,23 @@ class InputError(LandreadyError):
 
 class NotFoundError(LandreadyError):
     """A requested thing (parcel, collection, layer) does not exist."""
+
+
+class ConflictError(LandreadyError):
+    """The change collides with what is stored (e.g. creating a parcel id that exists)."""
+
+
+class PreconditionRequiredError(LandreadyError):
+    """A write came without the `If-Match` ETag it needs (HTTP 428)."""
+
+
+class PreconditionFailedError(LandreadyError):
+    """A write's `If-Match` ETag is stale: someone changed the item since it was read (HTTP 412)."""
+
+
+class UnauthorizedError(LandreadyError):
+    """No token, or a token the store does not know (HTTP 401)."""
+
+
+class ForbiddenError(LandreadyError):
+    """A valid token whose role may not do this (HTTP 403)."""
