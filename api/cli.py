@@ -295,6 +295,57 @@ def export_txt(
     out.print(f"已写出 written: {out_file}")
 
 
+@app.command()
+@_guard
+def load(
+    bundle: BundleArg,
+    db: Annotated[str, typer.Option("--db", help="postgresql://user:password@host:port/database")],
+) -> None:
+    """载入 PostGIS — load a bundle into the team database, all or nothing (safe to re-run)."""
+    from gis.store import is_db_url
+    from gis.store.load import load_bundle
+
+    if not is_db_url(db):
+        raise InputError("--db must be a postgresql:// URL", field="--db")
+    with _steps() as step:
+        data = _read(bundle, step)
+        counts = load_bundle(data, db, progress=lambda name: step(f"载入 loading {name}"))
+    for name, n in counts.items():
+        out.print(f"{name}: {n}")
+    out.print("已载入 loaded")
+
+
+@token_app.command("create")
+@_guard
+def token_create(
+    role: Annotated[str, typer.Option("--role", help="viewer | editor | auditor")],
+    name: Annotated[str, typer.Option("--name", help="who holds it; shown as the actor in history")],
+    bundle: Annotated[Path | None, typer.Argument(help="bundle (embedded store)")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="postgresql://… team store")] = None,
+) -> None:
+    """新建访问令牌 — print a new bearer token once (only its hash is stored)."""
+    store = _open_store(bundle, db)
+    token = store.create_token(role, name)
+    out.print(f"令牌已创建 token created for {name} ({role}); it is shown only once:")
+    print(token)
+
+
+def _open_store(bundle: Path | None, db: str | None) -> Any:
+    from gis.store import EmbeddedStore, PostgisStore, embedded_store_path
+
+    if (bundle is None) == (db is None):
+        raise InputError("give either a BUNDLE or --db URL", field="--db")
+    if db is not None:
+        return PostgisStore(db)
+    assert bundle is not None
+    path = embedded_store_path(bundle)
+    if not path.exists():
+        with _steps() as step:
+            data = _read(bundle, step)
+            return EmbeddedStore.create(path, data.parcels)
+    return EmbeddedStore(path)
+
+
 def main() -> None:
     """Entry point for `python -m api.cli`."""
     app()
