@@ -268,13 +268,19 @@ def map_(
 def import_txt(
     src: Annotated[Path, typer.Argument(help="界址点坐标 TXT")],
     out_file: Annotated[Path, typer.Option("--out", help="FILE.geojson")],
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs", help="EPSG code when the file has neither zone prefix nor 带号, e.g. EPSG:4527"
+        ),
+    ] = None,
 ) -> None:
     """界址点坐标 TXT → GeoJSON."""
     from gis.formats.txt import import_txt as convert
 
     if not src.exists():
         raise InputError("no such file", file=src)
-    for warning in convert(src, out_file):
+    for warning in convert(src, out_file, crs=crs):
         err.print(f"[yellow]警告 warning[/]: {warning}")
     out.print(f"已写出 written: {out_file}")
 
@@ -291,7 +297,8 @@ def export_txt(
 
     if not layer.exists():
         raise InputError("no such file", file=layer)
-    convert(layer, out_file, encoding=encoding)
+    for warning in convert(layer, out_file, encoding=encoding):
+        err.print(f"[yellow]警告 warning[/]: {warning}")
     out.print(f"已写出 written: {out_file}")
 
 
