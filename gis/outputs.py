@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -86,8 +87,11 @@ def geojson_bytes(gdf: gpd.GeoDataFrame, *, precision: int = 7) -> bytes:
     """
     wgs = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
     geoms = shapely.orient_polygons(wgs.geometry.values, exterior_cw=False)
-    geoms = shapely.set_precision(geoms, 10.0**-precision, mode="pointwise")
-    geojson = shapely.to_geojson(geoms)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    # GEOS prints 17 significant digits (116.85279010000001); re-print long numbers at `precision` decimals
+    long_number = re.compile(r"-?\d+\.\d{" + str(precision + 1) + ",}")
+    shorten = lambda m: repr(round(float(m.group()), precision))  # noqa: E731
+    geojson = [None if g is None else long_number.sub(shorten, g) for g in shapely.to_geojson(geoms)]
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
     records = wgs[columns].astype(object).to_dict("records")
     parts = []

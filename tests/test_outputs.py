@@ -1,4 +1,6 @@
+import itertools
 import json
+import re
 
 import pytest
 
@@ -53,6 +55,8 @@ def test_geojson_is_rfc7946():
     ring = f["geometry"]["coordinates"][0]
     lon, lat = ring[0]
     assert 116 < lon < 118 and 33 < lat < 35
-    signed = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    signed = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     assert signed > 0  # counter-clockwise
     assert all(len(repr(c).split(".")[1]) <= 7 for xy in ring for c in xy)
+    text = geojson_bytes(gdf).decode()
+    assert not re.search(r"\d\.\d{8,}", text)
