@@ -249,3 +249,31 @@ def test_embedded_store_survives_kill_during_writes(tmp_path):
     # every committed write has its history row and the parcel shows the last one
     assert reopened.get("P0").properties["n"] == history[-1]["after"]["properties"]["n"] == len(history) - 1
     assert len(reopened.read_parcels()) == 200
+
+
+def test_served_bundle_is_the_same_from_files_embedded_store_and_postgis(tmp_path):
+    import datetime
+    import shutil
+
+    from data import DEMO_BUNDLE
+    from gis.io import read_bundle
+    from gis.pipeline import compute
+    from gis.store.served import open_served
+
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO_BUNDLE, bundle)
+    files = read_bundle(bundle)
+    embedded, _ = open_served(bundle, None)
+    assert (bundle / "landready-store.gpkg").exists()
+    url = _db_url()
+    _reset_db(url)
+    load_bundle(files, url)
+    served, _ = open_served(None, url, cache_dir=tmp_path / "rasters")
+    assert set(served.layers) == set(files.layers) and set(served.rasters) == set(files.rasters)
+    as_of = datetime.date(2025, 8, 31)
+    expected = compute(files, as_of).audit.summary["totals"]
+    assert compute(embedded, as_of).audit.summary["totals"] == expected
+    assert compute(served, as_of).audit.summary["totals"] == expected
+    pd.testing.assert_frame_equal(
+        served.parcels.drop(columns="geometry"), files.parcels.drop(columns="geometry"), check_like=True
+    )

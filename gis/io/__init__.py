@@ -9,6 +9,6 @@ layer), `vector` (GeoJSON, GeoPackage, Shapefile encodings, GeoParquet), `tables
 
 from __future__ import annotations
 
-from gis.io.reader import read_bundle
+from gis.io.reader import normalize_layer, read_bundle
 
-__all__ = ["read_bundle"]
+__all__ = ["normalize_layer", "read_bundle"]

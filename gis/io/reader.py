@@ -301,3 +301,17 @@ def read_bundle(path: Path | str, *, encoding: str | None = None) -> Bundle:
         layers[name] = gdf
     rasters = _find_rasters(base)
     return Bundle(path=path, crs=crs, layers=layers, rasters=rasters, zone=zone, warnings=warnings)
+
+
+def normalize_layer(gdf: gpd.GeoDataFrame, layer: str, *, source: str = "store") -> gpd.GeoDataFrame:
+    """Check and type one layer that did not come from a file (a store's rows, an edited feature).
+
+    The same rules as `read_bundle`: aliases, types, enums, defaults and geometry checks; `source` names the
+    origin in error messages.
+    """
+    spec = LAYERS[layer]
+    where = Where(Path(source), layer)
+    warnings: list[str] = []
+    gdf = normalize_fields(gdf, spec, where, warnings, require=not gdf.empty)
+    gdf = check_geometry(gdf, spec, where, warnings)
+    return gdf.reset_index(drop=True)
