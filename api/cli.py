@@ -130,8 +130,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     names = {"approved_unsupplied": "批而未供", "idle": "闲置土地", "low_efficiency": "低效用地"}
     for key, label in names.items():
         t = totals.get(key) or {}
+        if t.get("mu") is None:
+            out.print(f"{label} {key}: —")
+            continue
         out.print(
-            f"{label} {key}: {t.get('mu', 0):,.1f} 亩 ({t.get('ha', 0):,.2f} 公顷), {t.get('count', 0)} 宗"
+            f"{label} {key}: {t['mu']:,.1f} 亩 ({t.get('ha') or 0:,.2f} 公顷), {t.get('count') or 0} 宗"
         )
     intensity = summary.get("industrial_development_intensity") or {}
     if intensity.get("value") is not None:
