@@ -71,6 +71,11 @@ class PostgisStore(Store):
             ) from None
         except psycopg.OperationalError as exc:
             raise InputError(f"cannot connect: {str(exc).strip().splitlines()[0]}", file=_safe(url)) from None
+        if row is None:
+            raise InputError(
+                "the landready load in this database is incomplete: run `landready load` again",
+                file=_safe(url),
+            )
         self.crs = CRS.from_user_input(row[0])
 
     @contextmanager
