@@ -7,7 +7,6 @@ EPSG codes with the same projection and a false easting of n·10⁶ + 500 000 or
 
 from __future__ import annotations
 
-import math
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 import geopandas as gpd
 from pyproj import CRS
 
+from gis.crs import gk3_zone
 from gis.errors import InputError
 
 __all__ = [
@@ -146,7 +146,7 @@ def parse_gk_crs(crs: object) -> GkZone | None:
 
 def nearest_3deg_zone(lon: float) -> int:
     """The 3° zone whose central meridian is nearest `lon` (zone edges at CM ± 1.5°), clipped to China's 25–45."""
-    return int(min(45, max(25, math.floor(lon / 3 + 0.5))))
+    return gk3_zone(min(136.0, max(74.0, float(lon))))
 
 
 def to_gk(gdf: gpd.GeoDataFrame, *, prefixed: bool = True) -> tuple[gpd.GeoDataFrame, GkZone, bool]:
