@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import geopandas as gpd
 import shapely
 
-__all__ = ["atomic_dir", "geojson_bytes", "json_default", "write_geojson"]
+__all__ = ["atomic_dir", "geojson_bytes", "json_default", "write_geojson", "write_geojson_stream"]
 
 
 @contextmanager
@@ -68,45 +70,131 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.floating) and np.isnan(value):
-        return None
-    if value is pd.NaT or value is pd.NA or value is None:
-        return None
-    if isinstance(value, pd.Timestamp | datetime | date):
-        return value.strftime("%Y-%m-%d")
-    return value
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if _is_missing(value) else json.dumps(value, ensure_ascii=False, default=json_default)
+
+
+def _encode_distinct(values: pd.Series) -> pa.Array:
+    """JSON text of each value, computed once per distinct value (null for missing)."""
+    keys = values.map(lambda v: tuple(v) if isinstance(v, list) else v)
+    try:
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    except TypeError:  # dicts, lists of dicts: every row is its own value
+        return pa.array([_json_text(v) for v in values], pa.string())
+    distinct = pa.array([_json_text(list(u) if isinstance(u, tuple) else u) for u in uniques], pa.string())
+    return pc.take(distinct, pa.array(np.where(codes < 0, None, codes), pa.int64()))
+
+
+def _column_json(col: pd.Series) -> pa.Array:
+    """One property column as JSON text per row (null where missing)."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        days = pa.array(col.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None), pa.string())
+        return pc.binary_join_element_wise('"', days, '"', "", null_handling="emit_null")
+    if pd.api.types.is_bool_dtype(col):
+        flags = pa.array(col.to_numpy(dtype=object, na_value=None), pa.bool_())
+        return pc.if_else(flags, "true", "false")
+    if pd.api.types.is_integer_dtype(col):
+        return pc.cast(pa.array(col.to_numpy(dtype=object, na_value=None), pa.int64()), pa.string())
+    if pd.api.types.is_float_dtype(col):
+        num = col.to_numpy(dtype=float, na_value=np.nan)
+        return pc.cast(pa.array(np.where(np.isfinite(num), num, np.nan), from_pandas=True), pa.string())
+    if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+        return _string_json(col)
+    return _encode_distinct(col.astype(object))
+
+
+#: JSON escapes that Arrow can apply as plain substring replacements (backslash first)
+_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _string_json(col: pd.Series) -> pa.Array:
+    """A text column as JSON strings, escaped with Arrow; rare other control characters go through `json`."""
+    text = pa.array(col.to_numpy(dtype=object, na_value=None), pa.string())
+    escaped = text
+    for old, new in _ESCAPES:
+        escaped = pc.replace_substring(escaped, old, new)
+    quoted = pc.binary_join_element_wise('"', escaped, '"', "", null_handling="emit_null")
+    odd = pc.fill_null(pc.match_substring_regex(text, "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"), False)
+    if pc.any(odd).as_py():
+        rows = np.asarray(quoted.to_pylist(), dtype=object)
+        mask = odd.to_numpy(zero_copy_only=False)
+        rows[mask] = [_json_text(v) for v in col.to_numpy(dtype=object)[mask]]
+        quoted = pa.array(rows, pa.string())
+    return quoted
+
+
+_GEOJSON_TYPES = {1: "LineString", 3: "Polygon", 5: "MultiLineString", 6: "MultiPolygon"}
+
+
+def _geometry_json(geoms: np.ndarray, precision: int) -> pa.Array:
+    """GeoJSON geometry text, built from WKT with `precision` decimals (GEOS's GeoJSON writer prints 17 digits).
+
+    WKT ``((x y, x y), (…))`` becomes ``[[[x,y],[x,y]],[…]]`` by four substring replacements and one more bracket
+    around the whole: the nesting of parentheses is the nesting of GeoJSON arrays.
+    """
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    type_ids = shapely.get_type_id(geoms)
+    unsupported = ~np.isin(type_ids, [-1, *_GEOJSON_TYPES])
+    if unsupported.any():
+        # points and collections are rare in outputs: let GEOS write them
+        fallback = shapely.to_geojson(geoms[unsupported])
+    wkt = pa.array(shapely.to_wkt(geoms, rounding_precision=precision, trim=True), pa.string())
+    coords = pc.replace_substring_regex(wkt, r"^[A-Z]+ ", "")
+    for old, new in ((", ", "],["), (" ", ","), ("(", "["), (")", "]")):
+        coords = pc.replace_substring(coords, old, new)
+    names = pa.array([_GEOJSON_TYPES.get(int(t), "") for t in type_ids], pa.string())
+    out = pc.binary_join_element_wise('{"type":"', names, '","coordinates":[', coords, "]}", "")
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    out = pc.if_else(pa.array(empty), pa.scalar("null", pa.string()), out)
+    if unsupported.any():
+        filled = np.asarray(out.to_pylist(), dtype=object)
+        filled[unsupported] = fallback
+        out = pa.array(filled, pa.string())
+    return out
+
+
+def write_geojson_stream(
+    gdf: gpd.GeoDataFrame, out: BinaryIO, *, precision: int = 7, chunk: int = 50_000
+) -> None:
+    """Stream an RFC 7946 FeatureCollection to `out`: EPSG:4326, counter-clockwise exteriors, `precision`
+    decimals; lists and dicts stay JSON arrays and objects; NaN, NaT and None become null.
+
+    Properties are encoded column by column with Arrow (strings and lists once per distinct value) and written
+    `chunk` features at a time, so memory stays bounded at a million parcels.
+    """
+    wgs = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
+    names = [c for c in wgs.columns if c != wgs.geometry.name]
+    out.write(b'{"type":"FeatureCollection","features":[')
+    for start in range(0, len(wgs), chunk):
+        part = wgs.iloc[start : start + chunk]
+        geoms = shapely.orient_polygons(part.geometry.to_numpy(), exterior_cw=False)
+        pieces: list[Any] = ['{"type":"Feature","properties":{']
+        for i, name in enumerate(names):
+            key = ("," if i else "") + json.dumps(str(name), ensure_ascii=False) + ":"
+            pieces += [key, pc.fill_null(_column_json(part[name]), "null")]
+        pieces += ['},"geometry":', _geometry_json(geoms, precision), "}"]
+        features = pc.binary_join_element_wise(*pieces, "")
+        if start:
+            out.write(b",")
+        joined = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array([0, len(features)], pa.int32()), features), ","
+        )
+        out.write(joined[0].as_buffer())
+    out.write(b"]}")
 
 
 def geojson_bytes(gdf: gpd.GeoDataFrame, *, precision: int = 7) -> bytes:
-    """An RFC 7946 FeatureCollection: EPSG:4326, counter-clockwise exteriors, `precision` decimals.
-
-    Lists and dicts in properties stay JSON arrays and objects; NaN, NaT and None become null.
-    """
-    wgs = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
-    geoms = shapely.orient_polygons(wgs.geometry.values, exterior_cw=False)
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
-    # GEOS prints 17 significant digits (116.85279010000001); re-print long numbers at `precision` decimals
-    long_number = re.compile(r"-?\d+\.\d{" + str(precision + 1) + ",}")
-    shorten = lambda m: repr(round(float(m.group()), precision))  # noqa: E731
-    geojson = [None if g is None else long_number.sub(shorten, g) for g in shapely.to_geojson(geoms)]
-    columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    records = wgs[columns].astype(object).to_dict("records")
-    parts = []
-    for rec, geom in zip(records, geojson, strict=True):
-        props = {k: _clean(v) for k, v in rec.items()}
-        parts.append(
-            '{"type":"Feature","properties":'
-            + json.dumps(props, ensure_ascii=False, default=json_default)
-            + ',"geometry":'
-            + (geom if geom is not None else "null")
-            + "}"
-        )
-    return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()
+    """`gdf` as RFC 7946 GeoJSON bytes (see `write_geojson_stream`)."""
+    buffer = io.BytesIO()
+    write_geojson_stream(gdf, buffer, precision=precision)
+    return buffer.getvalue()
 
 
 def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
-    """Write `gdf` as RFC 7946 GeoJSON (see `geojson_bytes`)."""
-    Path(path).write_bytes(geojson_bytes(gdf))
+    """Write `gdf` as RFC 7946 GeoJSON (see `write_geojson_stream`)."""
+    with Path(path).open("wb") as fh:
+        write_geojson_stream(gdf, fh)
