@@ -22,7 +22,7 @@ from gis.errors import ConflictError, InputError, NotFoundError, PreconditionFai
 from gis.store import EmbeddedStore, PostgisStore
 from gis.store.load import load_bundle
 from gis.store.postgis import SCHEMA
-from tests.conftest import require
+from conftest import require
 
 CRS_GK = CRS.from_epsg(4527)
 
