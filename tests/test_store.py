@@ -277,3 +277,15 @@ def test_served_bundle_is_the_same_from_files_embedded_store_and_postgis(tmp_pat
     pd.testing.assert_frame_equal(
         served.parcels.drop(columns="geometry"), files.parcels.drop(columns="geometry"), check_like=True
     )
+
+
+def test_embedded_store_of_a_minimal_bundle(tmp_path):
+    from gis.store.served import open_served
+
+    bundle = tmp_path / "minimal"
+    bundle.mkdir()
+    _parcels(2)[["parcel_id", "geometry"]].to_file(bundle / "parcels.gpkg")
+    served, store = open_served(bundle, None)
+    assert list(served.parcels["parcel_id"]) == ["P0", "P1"]
+    assert served.parcels["supply_status"].tolist() == ["unsupplied", "unsupplied"]
+    assert served.parcels["planned_use"].isna().all()

@@ -85,7 +85,7 @@ def _on_uniques(
     work, which pandas does element by element, runs on thousands of values instead of millions.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) * 2 > len(values):
+    if len(uniques) == 0 or len(uniques) * 2 > len(values):  # all empty, or mostly distinct
         return parse(values)
     parsed, bad = parse(pd.Series(uniques))
     # take() on the typed array (-1, a missing value, gives NA): no Python objects per row
