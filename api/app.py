@@ -96,6 +96,10 @@ def create_app(
             app.state.store = store_from_results(loaded, version)
         if loaded is not None:
             app.title = f"landready · {loaded.bundle.name}"
+            if _has_module("maps.router"):
+                from maps.router import warm
+
+                warm(app)  # build the map's index now, not on the first page view
         yield
 
     app = FastAPI(

@@ -83,23 +83,34 @@ def _xlsx_table(frame: pd.DataFrame, sheet: str) -> bytes:
         return path.read_bytes()
 
 
-def _ledger(results: Any, lang: str) -> bytes:
+def _ledger(results: Any, lang: str, followups: dict[str, dict[str, Any]] | None) -> bytes:
     from gis.audit.ledger import write_ledger
 
     with tempfile.TemporaryDirectory(prefix="landready-export-") as tmp:
         path = Path(tmp) / "ledger.xlsx"
-        write_ledger(results.audit, path, lang=lang)  # type: ignore[arg-type]
+        write_ledger(results.audit, path, lang=lang, followups=followups)  # type: ignore[arg-type]
         return path.read_bytes()
 
 
-def export_bytes(store: FeatureStore, results: Any, layer: str, fmt: str, *, lang: str = "zh") -> bytes:
-    """The download of `layer` in `fmt`; NotFoundError for an unknown layer, InputError for an unknown format."""
+def export_bytes(
+    store: FeatureStore,
+    results: Any,
+    layer: str,
+    fmt: str,
+    *,
+    lang: str = "zh",
+    followups: dict[str, dict[str, Any]] | None = None,
+) -> bytes:
+    """The download of `layer` in `fmt`; NotFoundError for an unknown layer, InputError for an unknown format.
+
+    `followups` (the auditors' ledger entries by parcel id) fill the ledger's 责任单位 / 处置期限 / 处置进展.
+    """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}", field="fmt")
     if fmt == "xlsx" and layer in LEDGER_LAYERS:
         if results is None:
             raise NotFoundError("no audit is loaded, so there is no ledger")
-        return _ledger(results, lang)
+        return _ledger(results, lang, followups)
     if layer == "batches" and fmt == "csv" and results is not None and results.audit.batches is not None:
         return _csv(_plain_frame(results.audit.batches))
     if layer == "ledger":

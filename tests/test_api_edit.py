@@ -321,6 +321,15 @@ def test_the_ledger_needs_an_auditor_and_if_match(served: Served) -> None:
     again = served.http.get("/api/ledger/IDLE")
     assert again.json()["progress"] == "in_progress" and again.headers["ETag"] == done.headers["ETag"]
     assert served.http.get("/api/ledger/nowhere").status_code == 404
+    # the 台账 download carries the follow-up in 责任单位 / 处置期限 / 处置进展
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(served.http.get("/exports/ledger.xlsx").content))["闲置土地"]
+    header, *rows = list(sheet.values)
+    row = next(dict(zip(header, r, strict=False)) for r in rows if "IDLE" in r)
+    assert (row["责任单位"], row["处置期限"], row["处置进展"]) == ("县自然资源局", "2025-12-31", "处置中")
 
 
 def test_history_lists_every_change_oldest_first_and_cannot_be_changed(served: Served) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import SettingsDep, StoreDep, get_results
-from api.exports import FORMATS, content_disposition, export_bytes, export_name
+from api.exports import FORMATS, LEDGER_LAYERS, content_disposition, export_bytes, export_name
 from api.responses import conditional
 
 __all__ = ["router"]
@@ -29,13 +31,21 @@ def export(
     """One layer as a file, named in Chinese (RFC 5987) with an ASCII fallback; built once, then cached."""
     results = get_results(request)
     language = lang or settings.lang
+    tag = f"{fmt}-{language}"
+    followups = None
+    edit_store = getattr(request.app.state, "edit_store", None)
+    if fmt == "xlsx" and layer in LEDGER_LAYERS and edit_store is not None:
+        # the auditors' follow-ups change without a new bundle version: they are part of the tag
+        followups = edit_store.ledger_entries()
+        digest = hashlib.sha1(json.dumps(followups, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        tag += "-" + digest[:12]
 
     def build() -> Response:
         cache: dict[tuple[str, str, str], bytes] = request.app.state.export_cache
-        key = (layer, fmt, language)
+        key = (layer, fmt, tag)
         body = cache.get(key)
         if body is None:
-            body = export_bytes(store, results, layer, fmt, lang=language)
+            body = export_bytes(store, results, layer, fmt, lang=language, followups=followups)
             with _lock:
                 cache[key] = body
         title = store.get(layer).title if layer != "ledger" else "三清台账"
@@ -47,4 +57,4 @@ def export(
             headers={"Content-Disposition": content_disposition(name, ascii_name)},
         )
 
-    return conditional(request, store.version, f"{fmt}-{language}", settings.cache_max_age, build)
+    return conditional(request, store.version, tag, settings.cache_max_age, build)

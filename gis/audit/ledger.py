@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,7 +64,13 @@ def neutralize(values: pd.Series) -> pd.Series:
     return values.where(~risky, "'" + values.where(risky, "").astype(str))
 
 
-def write_ledger(result: AuditResult, path: Path, *, lang: Lang = "zh") -> None:
+def write_ledger(
+    result: AuditResult,
+    path: Path,
+    *,
+    lang: Lang = "zh",
+    followups: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     """Write the 三清 台账 of `result` to `path` (xlsx).
 
     Parameters
@@ -75,6 +81,9 @@ def write_ledger(result: AuditResult, path: Path, *, lang: Lang = "zh") -> None:
         The ``.xlsx`` file to create.
     lang : {"zh", "en"}
         Header and label language (codes are kept as they are in English).
+    followups : mapping, optional
+        The auditors' follow-up by parcel id (``responsible_unit``, ``deadline``, ``progress``, ``note``, as kept
+        by a store); fills the 责任单位 / 处置期限 / 处置进展 columns, which are otherwise left empty.
     """
     if lang not in SHEETS:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -90,6 +99,8 @@ def write_ledger(result: AuditResult, path: Path, *, lang: Lang = "zh") -> None:
         (parcels.loc[(parcels["low_efficiency_reasons"].str.len() > 0).to_numpy()], LOW_COLUMNS),
         (parcels.loc[stage.isin(("overdue_start", "overdue_completion")).to_numpy()], warn_cols),
     )
+    if followups:
+        frames = tuple((_with_followups(df, followups, lang), cols) for df, cols in frames)
     tables: dict[str, tuple[pd.DataFrame, list[Column]]] = {}
     for number, (name, (df, columns)) in enumerate(zip(names[1:], frames, strict=True), start=2):
         full = [*columns, *TRACKING_COLUMNS]
@@ -102,6 +113,27 @@ def write_ledger(result: AuditResult, path: Path, *, lang: Lang = "zh") -> None:
         skeleton = Path(tmp) / "skeleton.xlsx"
         wb.save(skeleton)
         _inject_rows(skeleton, path, tables, lang)
+
+
+_PROGRESS = {"zh": {"pending": "待处置", "in_progress": "处置中", "done": "已处置"}, "en": {}}
+
+
+def _with_followups(df: pd.DataFrame, followups: Mapping[str, Mapping[str, Any]], lang: Lang) -> pd.DataFrame:
+    """`df` with the tracking columns filled from the auditors' follow-ups (rows keyed by parcel_id)."""
+    if "parcel_id" not in df or df.empty:
+        return df
+    ids = df["parcel_id"].astype(str)
+    out = df.copy()
+    for key in ("responsible_unit", "deadline"):
+        out[key] = ids.map(lambda pid, k=key: (followups.get(pid) or {}).get(k)).astype(object)
+    labels = _PROGRESS.get(lang, {})
+    progress = ids.map(lambda pid: (followups.get(pid) or {}).get("progress"))
+    notes = ids.map(lambda pid: (followups.get(pid) or {}).get("note"))
+    out["progress"] = [
+        "；".join(str(x) for x in (labels.get(p, p) if p else None, n) if x) or None
+        for p, n in zip(progress, notes, strict=True)
+    ]
+    return out
 
 
 def _batch_rows(result: AuditResult) -> pd.DataFrame:

@@ -171,6 +171,10 @@ class Store(ABC):
     ) -> LedgerEntry:
         """Merge `changes` into the entry if `if_match` is current; append history."""
 
+    @abstractmethod
+    def ledger_entries(self) -> dict[str, dict[str, Any]]:
+        """Every written ledger entry's values by parcel id (for the 台账 export)."""
+
     # ── history ────────────────────────────────────────────────────────────────────────────────────────────
     @abstractmethod
     def history(self, parcel_id: str) -> list[dict[str, Any]]:

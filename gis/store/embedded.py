@@ -221,6 +221,12 @@ class EmbeddedStore(Store):
             )
         return entry
 
+    def ledger_entries(self) -> dict[str, dict[str, Any]]:
+        """Every written ledger entry's values by parcel id."""
+        with self._connect() as conn:
+            rows = conn.execute('SELECT parcel_id, "values" FROM ledger').fetchall()
+        return {pid: json.loads(values) for pid, values in rows}
+
     # ── history and tokens ─────────────────────────────────────────────────────────────────────────────────
     def history(self, parcel_id: str) -> list[dict[str, Any]]:
         """Every change of the parcel, oldest first."""

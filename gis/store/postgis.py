@@ -218,6 +218,11 @@ class PostgisStore(Store):
             )
         return entry
 
+    def ledger_entries(self) -> dict[str, dict[str, Any]]:
+        """Every written ledger entry's values by parcel id."""
+        with self._connect() as conn:
+            return dict(conn.execute(f'SELECT parcel_id, "values" FROM {SCHEMA}.ledger').fetchall())
+
     # ── history and tokens ─────────────────────────────────────────────────────────────────────────────────
     def history(self, parcel_id: str) -> list[dict[str, Any]]:
         """Every change of the parcel, oldest first."""
