@@ -27,19 +27,13 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis.audit import AUDIT_COLUMNS, AuditResult, _missing_warnings
-from gis.audit._columns import as_timestamp, dates, happened, lists_from_flags, numbers, supplied_mask, texts
-from gis.audit.efficiency import assess_efficiency
-from gis.audit.findings import OVERRIDE_FIELDS, finding_lists
-from gis.audit.idle import IDLE_FINDING_STAGES, assess_idle
-from gis.audit.indicators import zone_indicators
-from gis.audit.summary import NO_BATCHES_WARNING, build_summary, zone_area_m2
+from gis.audit import AuditResult, run_audit
+from gis.audit._columns import as_timestamp
 from gis.audit.unsupplied import audit_batches
 from gis.bundle import Bundle
 from gis.pipeline import Results
 from gis.readiness import READINESS_COLUMNS, run_readiness
 from gis.rules import Rules
-from gis.units import M2_PER_HA, M2_PER_MU
 
 __all__ = ["apply_edit"]
 
@@ -209,105 +203,8 @@ def _batch_overlay(
 
 # ── audit ────────────────────────────────────────────────────────────────────────────────────────────────────
 def assemble_audit(bundle: Bundle, as_of: date, rules: Rules, overlay: Any) -> AuditResult:
-    """`gis.audit.run_audit` with the batch overlay given (an object like `audit_batches`'s result, or None).
-
-    This mirrors run_audit's assembly step for step; the recompute test compares both on every edit.
-    """
-    source = bundle.parcels
-    n = len(source)
-    ts = as_timestamp(as_of)
-    area = pd.Series(shapely.area(source.geometry.to_numpy()), index=source.index, dtype=float)
-    supplied = supplied_mask(source, ts)
-    idle = assess_idle(source, as_of, rules)
-    eff = assess_efficiency(source, area, as_of, rules)
-
-    warnings = list(bundle.warnings)
-    covered: np.ndarray | None = None
-    unsupplied = batch_table = None
-    five_year = None
-    if bundle.layer("batches") is not None and overlay is not None:
-        covered = np.asarray(overlay.covered_share, dtype=float)
-        unsupplied, batch_table, five_year = (
-            overlay.unsupplied,
-            overlay.batches,
-            overlay.five_year_supply_rate,
-        )
-    else:
-        warnings.append(NO_BATCHES_WARNING)
-
-    in_batches = (
-        covered >= float(rules["readiness.covered_share"]) - 1e-9
-        if covered is not None
-        else np.zeros(n, bool)
-    )
-    idle_stage = idle.frame["idle_stage"]
-    finding_masks = {
-        "approved_unsupplied": ~supplied & in_batches,
-        "idle": idle_stage.isin(IDLE_FINDING_STAGES).to_numpy(),
-        "low_efficiency": np.logical_or.reduce(list(eff.reasons.values())),
-    }
-    overrides = {name: numbers(source, name).notna().to_numpy() for name in OVERRIDE_FIELDS}
-    findings, actions, refs, reasons = finding_lists(
-        finding_masks, idle_stage, idle.frame["idle_disposal"], eff.reasons, overrides, rules
-    )
-    missing_flags = [*idle.missing.items(), *eff.missing.items()]
-    missing = lists_from_flags(missing_flags, n)
-    warnings.extend(_missing_warnings(missing_flags))
-
-    added = pd.DataFrame(
-        {
-            "area_m2": area,
-            "area_ha": area / M2_PER_HA,
-            "area_mu": area / M2_PER_MU,
-            **{c: idle.frame[c] for c in idle.frame},
-            **{c: eff.frame[c] for c in eff.frame if c != "examined_low_efficiency"},
-            "batch_covered_share": pd.Series(covered, index=source.index) if covered is not None else np.nan,
-        },
-        index=source.index,
-    )
-    for name, values in (
-        ("findings", findings),
-        ("actions", actions),
-        ("rule_refs", refs),
-        ("missing_inputs", missing),
-        ("low_efficiency_reasons", reasons),
-    ):
-        added[name] = values.set_axis(source.index)
-    kept = [c for c in source.columns if c not in AUDIT_COLUMNS]
-    parcels = gpd.GeoDataFrame(
-        pd.concat([source[kept], added[AUDIT_COLUMNS]], axis=1), geometry=source.geometry.name, crs=source.crs
-    )
-    geom_name = source.geometry.name
-    parcels = parcels[[c for c in kept if c != geom_name] + AUDIT_COLUMNS + [geom_name]]
-
-    indicators = zone_indicators(
-        source, area, as_of, rules, supplied=supplied, idle=finding_masks["idle"], covered=covered
-    )
-    industrial = (texts(source, "planned_use") == "industrial").fillna(False).to_numpy(dtype=bool)
-    built = happened(dates(source, "completed_on"), ts) | texts(source, "operating_status").notna().to_numpy()
-    industrial_m2 = float(area[industrial].sum())
-    intensity = float(area[industrial & built].sum()) / industrial_m2 if industrial_m2 > 0 else None
-    summary = build_summary(
-        as_of=as_of,
-        zone_area=zone_area_m2(source, bundle.layer("zone_boundary")),
-        parcels=parcels,
-        finding_masks=finding_masks,
-        batches=batch_table,
-        five_year_supply_rate=five_year,
-        indicators=indicators,
-        industrial_intensity=intensity,
-        rules=rules,
-        warnings=warnings,
-    )
-    return AuditResult(
-        parcels=parcels,
-        unsupplied=unsupplied,
-        batches=batch_table,
-        summary=summary,
-        as_of=as_of,
-        rules=rules,
-        zone_name=bundle.name,
-    )
+    """`gis.audit.run_audit` with the spliced batch overlay (None: the bundle has no batches)."""
+    return run_audit(bundle, as_of, rules, overlay=overlay)
 
 
 # ── readiness ────────────────────────────────────────────────────────────────────────────────────────────────

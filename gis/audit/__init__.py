@@ -91,7 +91,7 @@ class AuditResult:
     zone_name: str = ""
 
 
-def run_audit(bundle: Bundle, as_of: date, rules: Rules) -> AuditResult:
+def run_audit(bundle: Bundle, as_of: date, rules: Rules, *, overlay: Any = None) -> AuditResult:
     """Audit a bundle's parcels for 批而未供, 闲置 and 低效 land as of `as_of`.
 
     Parameters
@@ -102,6 +102,9 @@ def run_audit(bundle: Bundle, as_of: date, rules: Rules) -> AuditResult:
         Every date after it counts as not yet happened.
     rules : gis.rules.Rules
         Thresholds (``idle.*``, ``low_efficiency.*``, ``unsupplied.*``, ``zone.*``, ``readiness.covered_share``).
+    overlay : gis.audit.unsupplied.BatchAudit, optional
+        The batch overlay when the caller already has it (`gis.recompute` splices one after an edit); computed
+        here when None and the bundle has batches.
 
     Returns
     -------
@@ -123,9 +126,10 @@ def run_audit(bundle: Bundle, as_of: date, rules: Rules) -> AuditResult:
     unsupplied = batch_table = None
     five_year = None
     if batches_layer is not None:
-        from gis.audit.unsupplied import audit_batches  # the overlay is only needed with a batches layer
+        if overlay is None:
+            from gis.audit.unsupplied import audit_batches  # the overlay is only needed with a batches layer
 
-        overlay = audit_batches(source, batches_layer, as_of, rules)
+            overlay = audit_batches(source, batches_layer, as_of, rules)
         covered = np.asarray(overlay.covered_share, dtype=float)
         unsupplied, batch_table, five_year = (
             overlay.unsupplied,

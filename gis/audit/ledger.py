@@ -93,7 +93,7 @@ def write_ledger(
     wb = Workbook(write_only=True)
     _write_summary(wb.create_sheet(names[0]), result, lang)
     warn_cols = tuple(c for c in WARNING_COLUMNS if c.key not in ("actions", "rule_refs"))
-    frames = (
+    frames: tuple[tuple[pd.DataFrame, tuple[Column, ...]], ...] = (
         (_batch_rows(result), BATCH_COLUMNS),
         (parcels.loc[stage.isin(IDLE_FINDING_STAGES).to_numpy()], IDLE_COLUMNS),
         (parcels.loc[(parcels["low_efficiency_reasons"].str.len() > 0).to_numpy()], LOW_COLUMNS),
