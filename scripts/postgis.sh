@@ -2,6 +2,7 @@
 # Start Debian's PostgreSQL cluster, create the test database with PostGIS, and print the
 # `export LANDREADY_TEST_DB=…` line for the caller to eval. Idempotent.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # runuser lives in sbin
 ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main"' | grep -q .; then
     pg_createcluster "$ver" main >/dev/null
