@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -44,25 +45,36 @@ def _settings(request: Request) -> MapSettings:
     return settings
 
 
+@dataclass(frozen=True)
+class _Built:
+    """An index and the pages rendered from it, published together in one attribute assignment."""
+
+    index: FeatureIndex
+    pages: dict[str, str]  # lang -> HTML
+
+
 def map_index(request: Request) -> FeatureIndex | None:
     """The map layers of the app's current results, built once per result set (None when there are none)."""
-    return _index_for(request.app.state)
+    built = _built(request.app.state)
+    return None if built is None else built.index
 
 
-def _index_for(state: Any) -> FeatureIndex | None:
+def _built(state: Any) -> _Built | None:
     results = getattr(state, "results", None)
     if results is None:
         return None
-    cached = getattr(state, "map_index", None)
-    if cached is not None and cached.results is results:
-        return cached
-    with _lock:
-        cached = getattr(state, "map_index", None)
-        if cached is None or cached.results is not results:
-            cached = FeatureIndex(results)
-            state.map_index = cached
-            state.map_pages = {}
-    return cached
+    # Lock-free fast path: ``map_built`` is only ever set to a finished index with its own page cache, so a reader
+    # sees the old pair or the new one, never an index without its pages (nor another index's pages).
+    built = getattr(state, "map_built", None)
+    if built is not None and built.index.results is results:
+        return built
+    with _lock:  # the warm() thread and early requests: one build, the others wait for it
+        built = getattr(state, "map_built", None)
+        if built is None or built.index.results is not results:
+            built = _Built(FeatureIndex(results), {})
+            state.map_built = built
+            state.map_index = built.index  # read by tests and bench_map
+    return built
 
 
 def warm(app: Any) -> threading.Thread:
@@ -71,7 +83,7 @@ def warm(app: Any) -> threading.Thread:
     Call it after ``app.state.results`` is set (e.g. in the lifespan); requests arriving meanwhile wait for the
     same build instead of starting another.
     """
-    thread = threading.Thread(target=_index_for, args=(app.state,), name="landready-map-index", daemon=True)
+    thread = threading.Thread(target=_built, args=(app.state,), name="landready-map-index", daemon=True)
     thread.start()
     return thread
 
@@ -83,10 +95,10 @@ def _no_results() -> JSONResponse:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
     """The interactive map (Chinese by default, ``?lang=en`` for English)."""
-    index = map_index(request)
-    if index is None:
+    built = _built(request.app.state)
+    if built is None:
         return _no_results()
-    pages: dict[str, str] = request.app.state.map_pages
+    index, pages = built.index, built.pages
     if lang not in pages:
         results = index.results
         dem = (getattr(results.bundle, "rasters", None) or {}).get("dem")

@@ -591,6 +591,61 @@ def test_warm_builds_the_index_once(results: Results) -> None:
     assert app.state.map_index is index  # reused, not rebuilt
 
 
+def test_requests_during_warm_wait_for_the_one_build(
+    results: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from starlette.datastructures import State
+
+    import maps.router as map_router
+
+    built, started, release = [], threading.Event(), threading.Event()
+
+    class SlowIndex(FeatureIndex):
+        def __init__(self, res: Results) -> None:
+            super().__init__(res)
+            started.set()
+            release.wait(timeout=30)  # requests arrive while the warm() thread is still building
+            built.append(self)
+
+    answers: list = []
+
+    class PeekingState(State):
+        """Serves a page the instant the index is published, before the builder's next statement."""
+
+        def __setattr__(self, key: str, value: object) -> None:
+            super().__setattr__(key, value)
+            if key == "map_index":
+                peek = threading.Thread(target=lambda: answers.append(client.get("/?lang=en")))
+                peek.start()
+                peek.join(timeout=60)
+
+    monkeypatch.setattr(map_router, "FeatureIndex", SlowIndex)
+    app = map_app(results)
+    app.state = PeekingState(app.state._state)
+    client = TestClient(app, raise_server_exceptions=False)
+    warm = map_router.warm(app)
+    assert started.wait(timeout=30)
+    pending = [
+        threading.Thread(target=lambda path=path: answers.append(client.get(path)))
+        for path in ("/", "/maps/search?q=P001", "/maps/card/parcels/P004")
+    ]
+    for t in pending:
+        t.start()
+    release.set()
+    warm.join(timeout=60)
+    for t in pending:
+        t.join(timeout=60)
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len(built) == 1 and app.state.map_index is built[0]
+
+    # new results (an edit's recompute): a new index, and pages rendered from it, not the old results' pages
+    app.state.results = make_results()
+    assert client.get("/").status_code == 200
+    assert len(built) == 2 and app.state.map_index.results is app.state.results
+
+
 def test_base_parcels_too_small_to_see_are_not_sent(client: TestClient) -> None:
     # 200 m parcels are under 2 px at zoom 9 (about 300 m per pixel): the base layer sends none and says so
     far = client.get("/maps/features/parcels", params={"bbox": _bbox_all(), "zoom": 9}).json()

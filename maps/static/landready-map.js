@@ -358,6 +358,16 @@
       legend.update();
     });
     map.on("overlayremove", function () { legend.update(); });
+    // a closed popup fades out for 200 ms before Leaflet removes it: meanwhile it is invisible but would still
+    // take a click meant for the feature under it (a planner closing one card and clicking the next parcel)
+    map.on("popupclose", function (e) {
+      var el = e.popup.getElement();
+      if (el) L.DomUtil.addClass(el, "lr-closing");
+    });
+    map.on("popupopen", function (e) {
+      var el = e.popup.getElement();
+      if (el) L.DomUtil.removeClass(el, "lr-closing");
+    });
     map.on("baselayerchange", function (e) {
       var want = !!(e.layer.options && e.layer.options.gcj02);
       if (want === shift) return;
