@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
-from api.auth import require_read
+from api.auth import remember_page_token, require_read
 from api.collections import FeatureStore
 from api.errors import add_error_handlers
 from api.routes import edit, exports, health, history, ledger, ogc, summary
@@ -117,6 +117,7 @@ def create_app(
     app.state.export_cache = {}
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 costs 3x the CPU for ~5 % less
     add_error_handlers(app)
+    remember_page_token(app)
     app.include_router(ogc.router, prefix="/ogc", tags=["OGC API – Features"])
     app.include_router(edit.router, prefix="/ogc", tags=["editing"])
     app.include_router(exports.router, prefix="/exports", tags=["exports"])

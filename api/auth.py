@@ -16,7 +16,11 @@ from fastapi import Request
 from gis.errors import ForbiddenError, UnauthorizedError
 from gis.store.tokens import Principal, can
 
-__all__ = ["authenticate", "edit_store", "require", "require_read"]
+__all__ = ["TOKEN_COOKIE", "authenticate", "edit_store", "remember_page_token", "require", "require_read"]
+
+#: a browser cannot add an Authorization header to the map's script, style and tile requests: under
+#: ``--auth all`` the page is opened once as ``/?access_token=…`` (RFC 6750 §2.3) and this cookie carries it
+TOKEN_COOKIE = "landready_token"
 
 Action = Literal["read", "edit", "ledger"]
 
@@ -34,7 +38,8 @@ def edit_store(request: Request) -> Any:
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
-        return None
+        token = request.query_params.get("access_token") or request.cookies.get(TOKEN_COOKIE)
+        return token.strip() if token and token.strip() else None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("the Authorization header must be 'Bearer <token>'")
@@ -83,3 +88,15 @@ async def require_read(request: Request) -> None:
     """
     if request.app.state.settings.auth == "all" and request.url.path != "/healthz":
         require(request, "read")
+
+
+def remember_page_token(app: Any) -> None:
+    """Keep a token given as ``?access_token=`` in an HttpOnly same-site cookie, for the map page's requests."""
+
+    @app.middleware("http")
+    async def _remember(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        token = request.query_params.get("access_token")
+        if token and response.status_code < 400:
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        return response

@@ -96,3 +96,16 @@ def test_roles_map_to_actions() -> None:
             else:
                 with pytest.raises(ForbiddenError):
                     require(request, action)  # type: ignore[arg-type]
+
+
+def test_the_map_page_takes_a_token_once_and_keeps_it_in_a_cookie(locked: TestClient) -> None:
+    token = locked.app.state.edit_store.create_token("viewer", "规划科 赵六")
+    locked.cookies.clear()
+    assert locked.get("/").status_code == 401
+    page = locked.get("/", params={"access_token": token})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "HttpOnly" in page.headers["set-cookie"] and "landready_token=" in page.headers["set-cookie"]
+    assert locked.get("/api/summary").status_code == 200  # the cookie now carries the token
+    locked.cookies.clear()
+    assert locked.get("/api/summary").status_code == 401
+    assert locked.get("/", params={"access_token": "lr_x_wrong"}).status_code == 401
