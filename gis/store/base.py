@@ -17,7 +17,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from gis.errors import InputError
+from gis.errors import ConflictError, InputError, NotFoundError, PreconditionFailedError
 from gis.outputs import json_default
 from gis.store.tokens import ROLES, Principal, hash_secret, new_token, split_token, verify_secret
 
@@ -28,6 +28,7 @@ __all__ = [
     "Store",
     "StoredParcel",
     "check_ledger_changes",
+    "check_write",
     "new_etag",
     "properties_json",
     "records_json",
@@ -97,6 +98,18 @@ def frame_from_json(parcel_ids: list[str], props: list[str], wkb: list[bytes], c
     df = pd.DataFrame.from_records([json.loads(p) for p in props]) if props else pd.DataFrame()
     df["parcel_id"] = parcel_ids
     return gpd.GeoDataFrame(df, geometry=shapely.from_wkb(wkb), crs=crs)
+
+
+def check_write(action: Action, parcel_id: str, before: StoredParcel | None, if_match: str | None) -> None:
+    """The rules of a write, checked against the stored row: create needs a free id, update and delete the
+    current ETag."""
+    if action == "create":
+        if before is not None:
+            raise ConflictError(f"parcel {parcel_id!r} already exists")
+    elif before is None:
+        raise NotFoundError(f"parcel {parcel_id!r} not found")
+    elif if_match != before.etag:
+        raise PreconditionFailedError(f"parcel {parcel_id!r} was changed since it was read")
 
 
 def check_ledger_changes(changes: dict[str, Any]) -> dict[str, Any]:

@@ -20,13 +20,14 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from gis.errors import ConflictError, NotFoundError, PreconditionFailedError
+from gis.errors import NotFoundError, PreconditionFailedError
 from gis.store import gpkg_blob
 from gis.store.base import (
     Action,
     LedgerEntry,
     Store,
     StoredParcel,
+    check_write,
     frame_from_json,
     initial_ledger_etag,
     new_etag,
@@ -158,13 +159,7 @@ class EmbeddedStore(Store):
                 "SELECT props, etag, geom FROM parcels WHERE parcel_id=?", (parcel_id,)
             ).fetchone()
             before = _parcel(parcel_id, row) if row is not None else None
-            if action == "create":
-                if before is not None:
-                    raise ConflictError(f"parcel {parcel_id!r} already exists")
-            elif before is None:
-                raise NotFoundError(f"parcel {parcel_id!r} not found")
-            elif if_match != before.etag:
-                raise PreconditionFailedError(f"parcel {parcel_id!r} was changed since it was read")
+            check_write(action, parcel_id, before, if_match)
             after: StoredParcel | None = None
             if action == "delete":
                 conn.execute("DELETE FROM parcels WHERE parcel_id=?", (parcel_id,))

@@ -24,6 +24,7 @@ from gis.store.base import (
     LedgerEntry,
     Store,
     StoredParcel,
+    check_write,
     frame_from_json,
     initial_ledger_etag,
     new_etag,
@@ -138,13 +139,7 @@ class PostgisStore(Store):
         """Create, update or delete with its history row in one transaction (row lock, then compare ETags)."""
         with self._connect() as conn, conn.transaction():
             before = _select_parcel(conn, parcel_id, lock=True)
-            if action == "create":
-                if before is not None:
-                    raise ConflictError(f"parcel {parcel_id!r} already exists")
-            elif before is None:
-                raise NotFoundError(f"parcel {parcel_id!r} not found")
-            elif if_match != before.etag:
-                raise PreconditionFailedError(f"parcel {parcel_id!r} was changed since it was read")
+            check_write(action, parcel_id, before, if_match)
             after: StoredParcel | None = None
             if action == "delete":
                 conn.execute(f"DELETE FROM {SCHEMA}.parcels WHERE parcel_id=%s", (parcel_id,))
