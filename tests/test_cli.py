@@ -18,7 +18,9 @@ def test_bad_as_of_exits_2_and_writes_nothing(tmp_path):
 
 def test_missing_bundle_exits_2(tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["readiness", str(tmp_path / "nope"), "--as-of", "2025-08-31", "--out", str(out)])
+    result = runner.invoke(
+        app, ["readiness", str(tmp_path / "nope"), "--as-of", "2025-08-31", "--out", str(out)]
+    )
     assert result.exit_code == 2
     assert "nope" in result.output
     assert not out.exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
+from conftest import require
 
 import geopandas as gpd
 from pyproj import CRS
@@ -22,7 +23,6 @@ from gis.errors import ConflictError, InputError, NotFoundError, PreconditionFai
 from gis.store import EmbeddedStore, PostgisStore
 from gis.store.load import load_bundle
 from gis.store.postgis import SCHEMA
-from conftest import require
 
 CRS_GK = CRS.from_epsg(4527)
 
@@ -285,7 +285,7 @@ def test_embedded_store_of_a_minimal_bundle(tmp_path):
     bundle = tmp_path / "minimal"
     bundle.mkdir()
     _parcels(2)[["parcel_id", "geometry"]].to_file(bundle / "parcels.gpkg")
-    served, store = open_served(bundle, None)
+    served, _store = open_served(bundle, None)
     assert list(served.parcels["parcel_id"]) == ["P0", "P1"]
     assert served.parcels["supply_status"].tolist() == ["unsupplied", "unsupplied"]
     assert served.parcels["planned_use"].isna().all()
