@@ -20,6 +20,11 @@ $sudo apt-get install -y -qq --no-install-recommends \
 # a PostGIS database for the store tests
 eval "$(bash scripts/postgis.sh)"
 
+# lint, format and types first: they take seconds
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 rc=$?
