@@ -346,3 +346,12 @@ def test_schema_describes_every_property_as_served(client):
     assert props["supplied_on"]["format"] == "date"
     feature = client.get("/ogc/collections/parcels/items/P001").json()
     assert set(feature["properties"]) == set(props) - {"geometry"}
+
+
+def test_head_answers_like_get_without_a_body(client):
+    get = client.get("/ogc/collections/parcels/items?limit=2")
+    head = client.head("/ogc/collections/parcels/items?limit=2")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers.get("etag") == get.headers.get("etag")
+    assert client.head("/ogc/collections/nowhere").status_code == 404
