@@ -14,44 +14,12 @@ from data._demo_economics import economics, enterprises, unsupplied_details
 from data._demo_layout import Layout, build_layout, to_crs_frame
 from data._demo_progress import apply_idle_cases, progress
 from data._demo_supply import add_months, assign_phases, choose_unsupplied, make_batches, supply_dates
+from gis.schema import LAYERS
 
 __all__ = ["PARCEL_COLUMNS", "Zone", "build_zone"]
 
 PARCEL_COLUMNS = [
-    "parcel_id",
-    "name",
-    "planned_use",
-    "supply_status",
-    "supplied_on",
-    "supply_method",
-    "land_price_wan",
-    "agreed_start_on",
-    "started_on",
-    "agreed_completion_on",
-    "completed_on",
-    "developed_fraction",
-    "invested_wan",
-    "total_investment_wan",
-    "suspended_on",
-    "delay_cause",
-    "operating_status",
-    "industry_code",
-    "floor_area_m2",
-    "footprint_m2",
-    "fixed_investment_wan",
-    "annual_output_wan",
-    "annual_tax_wan",
-    "far_min",
-    "coverage_min",
-    "investment_min_wan_per_mu",
-    "tax_min_wan_per_mu",
-    "std_investment",
-    "std_far",
-    "std_tax",
-    "std_energy",
-    "std_emission",
-    "compensation_done",
-    "disputed",
+    *(f.name for f in LAYERS["parcels"].fields),
     # extra fields, passed through by the reader
     "enterprise",
     "industry_chain",

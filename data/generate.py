@@ -28,6 +28,7 @@ from data._demo_calibrate import TARGETS
 from data._demo_layers import assessments, basic_farmland, eco_redline, hv_lines, infrastructure
 from data._demo_rasters import terrain, write_raster
 from data._demo_zone import PARCEL_COLUMNS, Zone, build_zone
+from gis.schema import LAYERS
 
 __all__ = ["CRS", "DEFAULT_SEED", "ZONE_NAME", "generate_demo", "main", "write_gpkg"]
 
@@ -38,34 +39,9 @@ ZONE_NAME = "示范县经济开发区"
 FIXED_TIMESTAMP = "2025-08-31T00:00:00Z"
 DEM_CELL = 10.0
 
-_DATE_COLS = (
-    "supplied_on",
-    "agreed_start_on",
-    "started_on",
-    "agreed_completion_on",
-    "completed_on",
-    "suspended_on",
-)
-_NUM_COLS = (
-    "land_price_wan",
-    "developed_fraction",
-    "invested_wan",
-    "total_investment_wan",
-    "floor_area_m2",
-    "footprint_m2",
-    "fixed_investment_wan",
-    "annual_output_wan",
-    "annual_tax_wan",
-    "far_min",
-    "coverage_min",
-    "investment_min_wan_per_mu",
-    "tax_min_wan_per_mu",
-    "std_investment",
-    "std_far",
-    "std_tax",
-    "std_energy",
-    "std_emission",
-)
+_PARCEL_SPEC = LAYERS["parcels"].fields
+_DATE_COLS = tuple(f.name for f in _PARCEL_SPEC if f.type == "date")
+_NUM_COLS = tuple(f.name for f in _PARCEL_SPEC if f.type == "number")
 
 
 def write_gpkg(df: pd.DataFrame, path: Path, layer: str) -> None:
