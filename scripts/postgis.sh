@@ -8,7 +8,8 @@ ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main"' | grep -q .; then
     pg_createcluster "$ver" main >/dev/null
 fi
-pg_ctlcluster "$ver" main start >/dev/null 2>&1 || true  # "already running" is fine
+# The server daemonizes: it must not inherit fd 3 (the caller's $(...) pipe), or the caller waits for EOF forever.
+pg_ctlcluster "$ver" main start </dev/null >/dev/null 2>&1 3>&- || true  # "already running" is fine
 port=$(pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $3}')
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 for _ in $(seq 1 30); do as_pg pg_isready -q -p "$port" && break; sleep 1; done
