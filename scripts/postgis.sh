@@ -17,5 +17,6 @@ as_pg psql -q -p "$port" -tc "SELECT 1 FROM pg_roles WHERE rolname='landready'" 
     || as_pg psql -q -p "$port" -c "CREATE ROLE landready LOGIN SUPERUSER PASSWORD 'landready'"
 as_pg psql -q -p "$port" -tc "SELECT 1 FROM pg_database WHERE datname='landready_test'" | grep -q 1 \
     || as_pg createdb -p "$port" -O landready landready_test
-as_pg psql -q -p "$port" -d landready_test -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null 2>&1
+# postgis needs Debian's postgresql-postgis (only a Recommends of postgis); say so rather than hide it
+as_pg psql -q -p "$port" -d landready_test -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 echo "export LANDREADY_TEST_DB='postgresql://landready:landready@127.0.0.1:$port/landready_test'" >&3

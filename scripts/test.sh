@@ -11,14 +11,15 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends \
-    python3-venv python3-pip gdal-bin postgresql postgis chromium fonts-noto-cjk >/dev/null
+    python3-venv python3-pip gdal-bin postgresql postgis postgresql-postgis chromium fonts-noto-cjk >/dev/null
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
-# a PostGIS database for the store tests
-eval "$(bash scripts/postgis.sh)"
+# a PostGIS database for the store tests (an assignment, so that a failing script stops the run)
+pgenv=$(bash scripts/postgis.sh)
+eval "$pgenv"
 
 # lint, format and types first: they take seconds
 .venv/bin/ruff check .
