@@ -15,6 +15,7 @@ __all__ = [
     "JSON",
     "OPENAPI_30",
     "SCHEMA_JSON",
+    "cache_control",
     "conditional",
     "wants_html",
 ]
@@ -73,6 +74,16 @@ def _matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == opaque for tag in header.split(","))
 
 
+def cache_control(request: Request, max_age: int) -> str:
+    """Cache-Control of a read: data that edits can change is revalidated on every use (its ETag makes that a cheap
+    304), so nobody sees totals from before an edit; data behind tokens is never kept by shared caches."""
+    state = request.app.state
+    editable = getattr(state, "edit_store", None) is not None
+    settings = getattr(state, "settings", None)
+    scope = "private" if settings is not None and settings.auth == "all" else "public"
+    return f"{scope}, no-cache" if editable else f"{scope}, max-age={max_age}"
+
+
 def conditional(
     request: Request, version: str, variant: str, max_age: int, build: Callable[[], Response]
 ) -> Response:
@@ -81,7 +92,11 @@ def conditional(
     The ETag is derived from the data version, the URL and the representation, so it is known before any work.
     """
     etag = _etag(request, version, variant)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept, Accept-Encoding"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache_control(request, max_age),
+        "Vary": "Accept, Accept-Encoding",
+    }
     inm = request.headers.get("if-none-match")
     if inm is not None and _matches(inm, etag):
         return Response(status_code=304, headers=headers)
