@@ -18,6 +18,7 @@ from api.head import HeadAsGet
 from api.routes import edit, exports, health, history, ledger, ogc, summary
 from api.settings import Settings, get_settings
 from api.store import build_store, bundle_version
+from api.sync import start_sync, sync_edits
 from gis.errors import InputError
 
 __all__ = ["create_app", "load_results", "open_edit_store", "store_from_results"]
@@ -95,6 +96,8 @@ def create_app(
                 app.state.edit_store = open_edit_store(settings)
             version = bundle_version(settings.bundle, settings.as_of, settings.db)
             app.state.store = store_from_results(loaded, version)
+            if app.state.edit_store is not None and loaded is not None:
+                start_sync(app.state, app.state.edit_store, loaded)
         if loaded is not None:
             app.title = f"landready · {loaded.bundle.name}"
             if _has_module("maps.router"):
@@ -108,7 +111,8 @@ def create_app(
         description="开发区三清（批而未供、闲置、低效）审计与标准地出让条件 OGC API – Features",
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(require_read)],  # --auth all: reads need a token too
+        # --auth all: reads need a token too; then other processes' edits to the same store
+        dependencies=[Depends(require_read), Depends(sync_edits)],
         openapi_url=None,  # the OpenAPI 3.0 document is at /ogc/api (service-desc)
         docs_url=None,
         redoc_url=None,

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     osm: bool = False
     #: seconds a client may reuse a read-only response before revalidating it with its ETag
     cache_max_age: int = Field(60, ge=0)
+    #: seconds between looks at the store for edits made by other server processes (0: before every request)
+    sync_seconds: float = Field(1.0, ge=0)
 
     @model_validator(mode="after")
     def _limits(self) -> Settings:

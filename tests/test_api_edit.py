@@ -197,6 +197,18 @@ def test_supplying_a_parcel_updates_its_batch_and_readiness(served: Served) -> N
     assert batch["unsupplied_m2"] == pytest.approx(20000) and batch["supply_rate"] == pytest.approx(1 / 3)
 
 
+def test_a_gauss_kruger_geometry_with_swapped_axes_is_400_not_500(served: Served) -> None:
+    ring = [(E0 + x, N0 + y) for x, y in ((0, 600), (100, 600), (100, 700), (0, 700), (0, 600))]
+    response = served.http.post(
+        ITEMS,
+        content=feature("SWAP", {"type": "Polygon", "coordinates": [ring]}, planned_use="industrial"),
+        headers={**bearer(served.editor), "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/4527>"},
+    )
+    assert response.status_code == 400, response.text
+    assert "axis order" in response.json()["description"]
+    assert served.item("SWAP").status_code == 404
+
+
 def test_create_in_cgcs2000_geographic_then_delete(served: Served) -> None:
     to_geo = Transformer.from_crs(4527, 4490, always_xy=True)
     ring = [

@@ -121,6 +121,39 @@ def test_failed_write_leaves_no_history(store):
     assert store.history("NOPE") == []
 
 
+def test_changes_since_lists_parcel_writes_once_and_not_the_ledger(store):
+    cursor = store.change_cursor()
+    assert store.changes_since(cursor)[1] == []
+    p1, p0 = store.get("P1"), store.get("P0")
+    after = store.write(
+        "update", "P1", {**p1.properties, "name": "甲"}, p1.geometry, if_match=p1.etag, actor="a"
+    )
+    store.write("update", "P1", {**p1.properties, "name": "乙"}, p1.geometry, if_match=after.etag, actor="a")
+    store.write("delete", "P0", None, None, if_match=p0.etag, actor="a")
+    store.write_ledger("P2", {"note": "只改台账"}, if_match=store.get_ledger("P2").etag, actor="审计员")
+    cursor, changed = store.changes_since(cursor)
+    assert changed == ["P1", "P0"]
+    assert store.changes_since(cursor)[1] == []
+
+
+def test_postgis_changes_since_misses_no_slow_writer(tmp_path):
+    """A history id taken before another's but committed after it is still found (ids do not commit in order)."""
+    store = _make("postgis", tmp_path)
+    cursor = store.change_cursor()
+    with psycopg.connect(store.url) as slow:
+        slow.execute(  # takes the lower id, commits last
+            f"INSERT INTO {SCHEMA}.history (parcel_id, actor, action) VALUES ('P2', 'slow', 'update')"
+        )
+        p1 = store.get("P1")
+        store.write("update", "P1", p1.properties, p1.geometry, if_match=p1.etag, actor="fast")
+        cursor, changed = store.changes_since(cursor)
+        assert changed == ["P1"]
+        slow.commit()
+    cursor, changed = store.changes_since(cursor)
+    assert changed == ["P2"]
+    assert store.changes_since(cursor)[1] == []
+
+
 def test_ledger_etags(store):
     entry = store.get_ledger("P0")
     assert entry.values == {}

@@ -41,6 +41,7 @@ __all__ = [
     "current_etag",
     "merge_patch",
     "need_if_match",
+    "publish",
     "read_json",
     "refresh_collections",
     "router",
@@ -162,7 +163,26 @@ def _geometry(value: Any, request: Request, storage: CRS) -> BaseGeometry:
         geom = shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
     if not np.all(np.isfinite(shapely.bounds(geom))):
         raise InputError("the geometry cannot be transformed into the data's CRS", field="geometry")
+    if not _within_area_of_use(geom, storage):
+        raise InputError(
+            f"the geometry lies outside the area of {src.uri}: check the axis order "
+            "(EPSG:4490 and the Gauss-Kruger zones list northing first)",
+            field="geometry",
+        )
     return geom
+
+
+def _within_area_of_use(geom: BaseGeometry, crs: CRS, margin: float = 3.0) -> bool:
+    """Whether every vertex falls, in lon/lat, inside the CRS's area of use widened by `margin` degrees.
+
+    Swapped axes put a parcel tens of thousands of kilometres away, which a projection still computes.
+    """
+    xy = shapely.get_coordinates(geom)
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    west, south, east, north = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    ok &= (lon >= west - margin) & (lon <= east + margin) & (lat >= south - margin) & (lat <= north + margin)
+    return bool(ok.all())
 
 
 def validate(
@@ -216,11 +236,7 @@ def commit(
     Both happen under the app's write lock, so the results apply edits in the order the store took them.
     Returns the new ETag (None after a delete).
     """
-    from api.app import store_from_results
-    from gis.recompute import apply_edit
-
     store = _require_store(request)
-    state = request.app.state
     with write_lock(request):
         geometry = None if row is None else row.geometry.iloc[0]
         written = store.write(
@@ -231,30 +247,42 @@ def commit(
             if_match=if_match,
             actor=principal.name,
         )
-        try:
-            results = apply_edit(state.results, parcel_id, row)
-        except Exception:  # the edit is stored: never leave the served results behind it
-            log.exception("incremental recompute failed after editing %s; recomputing everything", parcel_id)
-            results = _full_recompute(state.results, store)
-        state.edits = getattr(state, "edits", 0) + 1
-        version = f"{getattr(state, 'base_version', state.store.version)}-e{state.edits}"
-        state.base_version = getattr(state, "base_version", state.store.version)
-        try:
-            features = refresh_collections(state.store, results, version, parcel_id)
-        except (LookupError, KeyError) as exc:
-            log.warning("rebuilding every collection after an edit (%s)", exc)
-            state.full_rebuilds = getattr(state, "full_rebuilds", 0) + 1
-            features = store_from_results(results, version)
-        state.results, state.store = results, features
-        state.export_cache = {}
-        etags: dict[str, str] | None = getattr(state, "parcel_etags", None)
-        if etags is None:
-            etags = state.parcel_etags = {}
-        if written is None:
-            etags.pop(parcel_id, None)
-        else:
-            etags[parcel_id] = written.etag
+        publish(request.app.state, store, parcel_id, row, written)
     return None if written is None else written.etag
+
+
+def publish(state: Any, store: Any, parcel_id: str, row: Any, written: Any) -> None:
+    """Recompute what parcel `parcel_id` as now stored changes and serve it: results, collections, ETag.
+
+    `row` is the parcel normalized like a bundle's and `written` its `StoredParcel` (both None after a delete).
+    The caller holds the write lock: this process's own writes and those of others (`api.sync`) come here.
+    """
+    from api.app import store_from_results
+    from gis.recompute import apply_edit
+
+    try:
+        results = apply_edit(state.results, parcel_id, row)
+    except Exception:  # the edit is stored: never leave the served results behind it
+        log.exception("incremental recompute failed after editing %s; recomputing everything", parcel_id)
+        results = _full_recompute(state.results, store)
+    state.edits = getattr(state, "edits", 0) + 1
+    version = f"{getattr(state, 'base_version', state.store.version)}-e{state.edits}"
+    state.base_version = getattr(state, "base_version", state.store.version)
+    try:
+        features = refresh_collections(state.store, results, version, parcel_id)
+    except (LookupError, KeyError) as exc:
+        log.warning("rebuilding every collection after an edit (%s)", exc)
+        state.full_rebuilds = getattr(state, "full_rebuilds", 0) + 1
+        features = store_from_results(results, version)
+    state.results, state.store = results, features
+    state.export_cache = {}
+    etags: dict[str, str] | None = getattr(state, "parcel_etags", None)
+    if etags is None:
+        etags = state.parcel_etags = {}
+    if written is None:
+        etags.pop(parcel_id, None)
+    else:
+        etags[parcel_id] = written.etag
 
 
 def _full_recompute(results: Any, store: Any) -> Any:

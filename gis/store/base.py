@@ -193,6 +193,19 @@ class Store(ABC):
     def history(self, parcel_id: str) -> list[dict[str, Any]]:
         """Every change of a parcel and its ledger entry, oldest first: at, actor, action, before, after."""
 
+    # ── what other processes wrote ─────────────────────────────────────────────────────────────────────────
+    @abstractmethod
+    def change_cursor(self) -> Any:
+        """Where the history stands now: `changes_since` of it lists the parcels written later.
+
+        Take it *before* reading the parcels, so that a write made while they are read is listed, not lost.
+        """
+
+    @abstractmethod
+    def changes_since(self, cursor: Any) -> tuple[Any, list[str]]:
+        """The ids of the parcels created, updated or deleted since `cursor` (in the order written, each once)
+        and the cursor to ask with next time. Ledger entries are not listed: readers take those live."""
+
     # ── tokens ─────────────────────────────────────────────────────────────────────────────────────────────
     @abstractmethod
     def _insert_token(self, token_id: str, name: str, role: str, secret_hash: str) -> None: ...

@@ -222,6 +222,21 @@ class EmbeddedStore(Store):
             rows = conn.execute('SELECT parcel_id, "values" FROM ledger').fetchall()
         return {pid: json.loads(values) for pid, values in rows}
 
+    # ── what other processes wrote ─────────────────────────────────────────────────────────────────────────
+    def change_cursor(self) -> int:
+        """The last history row's id (SQLite has one writer at a time, so ids commit in order)."""
+        with self._connect() as conn:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
+
+    def changes_since(self, cursor: int) -> tuple[int, list[str]]:
+        """Parcels written after history row `cursor`."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, parcel_id FROM history WHERE id > ? AND action <> 'ledger' ORDER BY id", (cursor,)
+            ).fetchall()
+        last = max((r[0] for r in rows), default=cursor)
+        return last, list(dict.fromkeys(r[1] for r in rows))
+
     # ── history and tokens ─────────────────────────────────────────────────────────────────────────────────
     def history(self, parcel_id: str) -> list[dict[str, Any]]:
         """Every change of the parcel, oldest first."""

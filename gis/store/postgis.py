@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.history (
     id bigserial PRIMARY KEY, parcel_id text NOT NULL, at timestamptz NOT NULL DEFAULT now(),
     actor text NOT NULL, action text NOT NULL, before jsonb, after jsonb);
 CREATE INDEX IF NOT EXISTS history_parcel ON {SCHEMA}.history (parcel_id, id);
+-- the writing transaction: other server processes find what was written since they last looked (changes_since)
+ALTER TABLE {SCHEMA}.history ADD COLUMN IF NOT EXISTS xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX IF NOT EXISTS history_xid ON {SCHEMA}.history (xid);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.tokens (
     token_id text PRIMARY KEY, name text NOT NULL, role text NOT NULL, hash text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now());
@@ -218,6 +221,26 @@ class PostgisStore(Store):
         with self._connect() as conn:
             return dict(conn.execute(f'SELECT parcel_id, "values" FROM {SCHEMA}.ledger').fetchall())
 
+    # ── what other processes wrote ─────────────────────────────────────────────────────────────────────────
+    # History ids (a sequence) do not commit in order, so "ids above the last one seen" can miss a slow writer.
+    # A transaction that commits after a snapshot was taken has an id >= that snapshot's xmin, so asking for the
+    # rows of transactions >= the previous xmin misses none; the ids already seen among them are skipped.
+    def change_cursor(self) -> tuple[int, frozenset[int]]:
+        """The current snapshot's xmin and the history rows at or above it that are already visible."""
+        with self._connect() as conn:
+            xmin, rows = _history_since(conn, None)
+        return xmin, frozenset(r[0] for r in rows)
+
+    def changes_since(
+        self, cursor: tuple[int, frozenset[int]]
+    ) -> tuple[tuple[int, frozenset[int]], list[str]]:
+        """Parcels written by transactions that committed after `cursor` was taken."""
+        since, seen = cursor
+        with self._connect() as conn:
+            xmin, rows = _history_since(conn, since)
+        ids = [pid for hid, pid, action, _ in rows if hid not in seen and action != "ledger"]
+        return (xmin, frozenset(hid for hid, _, _, xid in rows if xid >= xmin)), list(dict.fromkeys(ids))
+
     # ── history and tokens ─────────────────────────────────────────────────────────────────────────────────
     def history(self, parcel_id: str) -> list[dict[str, Any]]:
         """Every change of the parcel, oldest first."""
@@ -245,6 +268,20 @@ class PostgisStore(Store):
                 f"SELECT name, role, hash FROM {SCHEMA}.tokens WHERE token_id=%s", (token_id,)
             ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
+
+
+def _history_since(
+    conn: psycopg.Connection[Any], since: int | None
+) -> tuple[int, list[tuple[int, str, str, int]]]:
+    """One statement, so one snapshot: its xmin and the visible history rows of transactions >= `since` (>= the
+    xmin itself when None)."""
+    rows = conn.execute(
+        "WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) "
+        "SELECT snap.xmin, h.id, h.parcel_id, h.action, h.xid::text::bigint FROM snap "
+        f"LEFT JOIN {SCHEMA}.history h ON h.xid >= coalesce(%s::bigint, snap.xmin)::text::xid8 ORDER BY h.id",
+        (since,),
+    ).fetchall()
+    return int(rows[0][0]), [(r[1], r[2], r[3], r[4]) for r in rows if r[1] is not None]
 
 
 def _select_parcel(conn: psycopg.Connection[Any], parcel_id: str, *, lock: bool) -> StoredParcel | None:

@@ -44,13 +44,16 @@ def open_served(
     data = read_bundle(bundle)
     path = embedded_store_path(data.path)
     store = EmbeddedStore(path) if path.exists() else EmbeddedStore.create(path, data.parcels)
-    parcels, _ = store_parcels(store)
-    return replace(data, layers={**data.layers, "parcels": parcels}), store
+    cursor = store.change_cursor()
+    parcels, etags = store_parcels(store)
+    return replace(data, layers={**data.layers, "parcels": parcels}, store_state=(cursor, etags)), store
 
 
 def _bundle_from_postgis(store: PostgisStore, cache_dir: Path | None) -> Bundle:
     meta = store.meta()
-    layers = {"parcels": store_parcels(store)[0]}
+    cursor = store.change_cursor()
+    parcels, etags = store_parcels(store)
+    layers = {"parcels": parcels}
     for name in json.loads(meta.get("layers", "[]")):
         layers[name] = normalize_layer(store.read_layer(name), name, source=_origin(store))
     directory = Path(cache_dir or tempfile.mkdtemp(prefix="landready-rasters-"))
@@ -67,6 +70,7 @@ def _bundle_from_postgis(store: PostgisStore, cache_dir: Path | None) -> Bundle:
         rasters=rasters,
         zone=json.loads(meta.get("zone", "{}")),
         warnings=json.loads(meta.get("warnings", "[]")),
+        store_state=(cursor, etags),
     )
 
 

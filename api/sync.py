@@ -1,0 +1,89 @@
+"""Edits that other server processes made in the same store, found in its history and applied here.
+
+Several ``landready serve --db`` processes (or two laptops serving one bundle) share one store; each keeps its
+results in memory. Before a request, at most every ``settings.sync_seconds``, a process asks the store which parcels
+were written since it last looked and recomputes those as stored, like its own edits (`api.routes.edit.publish`).
+A parcel whose stored ETag this process already serves (its own write, or one it has applied) is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.routes.edit import publish, validate, write_lock
+from gis.errors import NotFoundError
+
+__all__ = ["catch_up", "start_sync", "sync_edits"]
+
+log = logging.getLogger(__name__)
+
+
+def start_sync(state: Any, store: Any, results: Any) -> None:
+    """Follow `store` from where `results` were read (or from now when they did not come from it)."""
+    snapshot = getattr(results.bundle, "store_state", None) if results is not None else None
+    if snapshot is None:
+        state.sync_cursor = store.change_cursor()
+    else:
+        state.sync_cursor, etags = snapshot
+        state.parcel_etags = dict(etags)
+    state.sync_due = 0.0
+
+
+async def sync_edits(request: Request) -> None:
+    """App-wide dependency: apply other processes' edits when it is time to look (inline check, no thread hop)."""
+    state = request.app.state
+    if getattr(state, "sync_cursor", None) is None or time.monotonic() < state.sync_due:
+        return
+    await run_in_threadpool(catch_up, request)
+
+
+def catch_up(request: Request) -> int:
+    """Apply every parcel written by others since the last look; returns how many were applied.
+
+    A store that cannot be reached is logged and asked again later: reads go on from memory, writes fail on
+    their own.
+    """
+    state = request.app.state
+    store = state.edit_store
+    with write_lock(request):
+        if time.monotonic() < state.sync_due:  # another request looked meanwhile
+            return 0
+        applied = 0
+        try:
+            cursor, parcel_ids = store.changes_since(state.sync_cursor)
+            for parcel_id in parcel_ids:
+                applied += _apply_stored(state, store, parcel_id)
+            state.sync_cursor = cursor
+        except Exception:
+            log.exception("could not apply the store's latest edits; trying again later")
+        state.sync_due = time.monotonic() + state.settings.sync_seconds
+    return applied
+
+
+def _apply_stored(state: Any, store: Any, parcel_id: str) -> bool:
+    etags: dict[str, str] = getattr(state, "parcel_etags", {})
+    try:
+        stored = store.get(parcel_id)
+    except NotFoundError:
+        if not _served(state, parcel_id):
+            return False
+        publish(state, store, parcel_id, None, None)
+        return True
+    if etags.get(parcel_id) == stored.etag:
+        return False
+    row, _ = validate(parcel_id, stored.properties, stored.geometry, store.crs)
+    publish(state, store, parcel_id, row, stored)
+    return True
+
+
+def _served(state: Any, parcel_id: str) -> bool:
+    try:
+        state.store.get("parcels").position(parcel_id)
+    except NotFoundError:
+        return False
+    return True
