@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from gis.errors import InputError
@@ -29,7 +30,8 @@ token_app = typer.Typer(help="访问令牌 — bearer tokens for the API.", no_a
 app.add_typer(token_app, name="token")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# no markup on stdout: ids, names and paths are printed as given ("[1]号地块" is not a style tag)
+out = Console(highlight=False, soft_wrap=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,12 +47,12 @@ def _guard(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[bold red]输入错误 input error[/]: {exc}")
+            err.print(f"[bold red]输入错误 input error[/]: {escape(str(exc))}")
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
-            err.print(f"[bold red]内部错误 internal error[/]: {type(exc).__name__}: {exc}")
+            err.print(f"[bold red]内部错误 internal error[/]: {type(exc).__name__}: {escape(str(exc))}")
             if "--debug" in sys.argv:
                 raise
             raise typer.Exit(1) from None
@@ -284,7 +286,7 @@ def import_txt(
     if not src.exists():
         raise InputError("no such file", file=src)
     for warning in convert(src, out_file, crs=crs):
-        err.print(f"[yellow]警告 warning[/]: {warning}")
+        err.print(f"[yellow]警告 warning[/]: {escape(str(warning))}")
     out.print(f"已写出 written: {out_file}")
 
 
@@ -301,7 +303,7 @@ def export_txt(
     if not layer.exists():
         raise InputError("no such file", file=layer)
     for warning in convert(layer, out_file, encoding=encoding):
-        err.print(f"[yellow]警告 warning[/]: {warning}")
+        err.print(f"[yellow]警告 warning[/]: {escape(str(warning))}")
     out.print(f"已写出 written: {out_file}")
 
 
