@@ -65,7 +65,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "supply_rate_5y": ("近五年供地率", "Five-year supply rate"),
     "chart.unsupplied_by_year": ("批而未供面积（亩）按批准年份", "Unsupplied area (mu) by approval year"),
     "chart.grades": ("亩均效益等级（宗数）", "Per-mu grade (parcels)"),
-    "chart.idle_stages": ("闲置阶段面积（亩）", "Idle stage area (mu)"),
+    "chart.idle_stages": ("闲置及预警面积（亩，按阶段）", "Idle and early-warning area (mu, by stage)"),
     "zone_area": ("开发区面积", "Zone area"),
     "warnings": ("数据提示", "Data warnings"),
     # card

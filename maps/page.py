@@ -119,6 +119,7 @@ def _layer_config(style: LayerStyle) -> dict[str, Any]:
         "weight": style.weight,
         "fillOpacity": style.fill_opacity,
         "dash": style.dash,
+        "line": style.geometry == "line" or style.fill_opacity == 0,
         "parcelCard": style.parcel_card,
         "z": style.z,
     }
@@ -223,7 +224,7 @@ def build_page(
         zoom_start=_fit_zoom(west, south, east, north),
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,
         max_zoom=20,
     )
     m.get_root().title = label("title", lang)  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ LAYERS: tuple[LayerStyle, ...] = (
         "unsupplied",
         "age_bucket",
         "age_bucket",
-        {"lt2y": "#fdd49e", "2to5y": "#fc8d59", "ge5y": "#b30000"},
+        {"lt2y": "#c6dbef", "2to5y": "#6baed6", "ge5y": "#08306b"},
         viewport=True,
         fill_opacity=0.6,
     ),

@@ -60,9 +60,11 @@ def _unsupplied_by_year(unsupplied: Any, lang: str) -> str:
     year_colour: dict[Any, str] = {}
     if bucket is not None:
         for y, b in zip(year, bucket.astype(object), strict=True):
-            year_colour.setdefault(y, colours.get(str(b), "#fc8d59"))
+            year_colour.setdefault(y, colours.get(str(b), colours["2to5y"]))
     items = [
-        (str(int(y)), float(v), year_colour.get(y, "#fc8d59")) for y, v in by_year.items() if not np.isnan(y)
+        (str(int(y)), float(v), year_colour.get(y, colours["2to5y"]))
+        for y, v in by_year.items()
+        if not np.isnan(y)
     ]
     return bar_chart(items, label("chart.unsupplied_by_year", lang), unit=label("mu", lang)) if items else ""
 

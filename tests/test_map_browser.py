@@ -167,6 +167,8 @@ def test_page_loads_offline_without_errors(watch: Watch, server: str, artifacts:
     ):
         assert page.locator(control).count() == 1, control
     assert page.locator(".lr-summary svg.lr-chart").count() >= 2
+    scale = page.locator(".leaflet-control-scale").inner_text()
+    assert ("m" in scale or "km" in scale) and "ft" not in scale and "mi" not in scale  # metres only
     assert any("/maps/tiles/hillshade/" in u for u in watch.requests)  # offline basemap from the DEM
     assert any(re.search(r"/maps/features/[a-z_,]*parcels[a-z_,]*\?bbox=", u) for u in watch.requests)
     page.screenshot(path=str(artifacts / "map-zh.png"))

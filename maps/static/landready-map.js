@@ -45,6 +45,7 @@
     var t = cfg.t, shift = false, layers = {}, notice;
     state.map = map;
     state.layers = layers;
+    L.control.scale({ imperial: false }).addTo(map);  // metres only
 
     function toLatLng(c) {
       if (shift) { var g = wgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
@@ -256,8 +257,12 @@
             esc(t["layer." + lc.id]) + "</div>";
           Object.keys(lc.palette).forEach(function (k) {
             var name = k ? t[lc.labelPrefix + "." + k] || k : t["layer." + lc.id];
-            h += '<div class="lr-legend-item"><i style="background:' + lc.palette[k] + (lc.dash ? ";opacity:.6" : "") +
-              '"></i>' + esc(name) + "</div>";
+            // outlines and lines are drawn as a stroke (dashed where the map dashes them), areas as a swatch
+            var swatch = lc.line
+              ? "background:none;height:0;border:0;border-top:" + Math.max(2, lc.weight) + "px " +
+                (lc.dash ? "dashed " : "solid ") + lc.palette[k]
+              : "background:" + lc.palette[k];
+            h += '<div class="lr-legend-item"><i style="' + swatch + '"></i>' + esc(name) + "</div>";
           });
           h += "</div>";
         });
