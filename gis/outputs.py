@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -21,35 +21,117 @@ import pyarrow.compute as pc
 import geopandas as gpd
 import shapely
 
-__all__ = ["atomic_dir", "geojson_bytes", "json_default", "write_geojson", "write_geojson_stream"]
+from gis.errors import InputError
+
+__all__ = [
+    "OUTPUT_GROUPS",
+    "atomic_dir",
+    "geojson_bytes",
+    "json_default",
+    "write_geojson",
+    "write_geojson_stream",
+]
+
+
+#: the entries each command writes into an output directory (``bundle`` is the demo's copy of its data). A run
+#: that writes any entry of a group owns the whole group: the ones it no longer writes are stale and removed, so
+#: an audit without batches leaves no old ``batches.csv``. Anything else in the directory is never touched.
+OUTPUT_GROUPS = (
+    frozenset({"audit.geojson", "unsupplied.geojson", "batches.csv", "summary.json", "ledger.xlsx"}),
+    frozenset({"readiness.geojson"}),
+    frozenset({"bundle"}),
+)
+_OLD = ".replaced"  # inside the temporary directory: what the swap took out of `out`, until it succeeds
 
 
 @contextmanager
 def atomic_dir(out: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside `out` and move its files into `out` only when the block succeeds.
+    """Yield a temporary directory and put its entries into `out` only when the block succeeds.
 
-    On any error the temporary directory is removed and `out` is left as it was: an output directory is either
-    complete or untouched (CONTRACT §1).
+    On any error nothing is left behind and `out` stays as it was: an output directory is either complete or
+    untouched (CONTRACT §1); missing parent directories are created only on success. An existing `out` keeps
+    the files landready did not write (audit and readiness share a directory; a user's own files stay), while
+    the stale entries of the `OUTPUT_GROUPS` the run wrote are removed. A path that exists and is not a
+    directory is an input error naming ``--out``.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    anchor = _existing_ancestor(out)
+    try:
+        tmp = _fresh_dir(anchor, f".{out.name}.")
+    except OSError as exc:
+        raise InputError(
+            f"无法写入输出目录 (cannot write: {exc.strerror or exc})", file=out, field="--out"
+        ) from None
     try:
         yield tmp
-        if out.exists() and not any(out.iterdir()):
+        if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
             out.rmdir()
-        if out.exists():
-            # keep files of other commands (audit and readiness share a directory); replace ours one by one
-            for item in tmp.iterdir():
-                target = out / item.name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                item.replace(target)
-            tmp.rmdir()
+        if out.is_dir():
+            _swap_into(tmp, out)
+            shutil.rmtree(tmp)
         else:
+            out.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _existing_ancestor(out: Path) -> Path:
+    """The nearest existing directory at or above `out`'s parent; an existing non-directory on the way is an
+    input error (``open`` would fail later with a bare NotADirectoryError)."""
+    for path in (out, *out.parents):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not path.is_dir():
+            what = "输出路径已存在且不是目录 (exists and is not a directory)"
+            if path != out:
+                what = f"{path} 不是目录 ({path} is not a directory)"
+            raise InputError(what, file=out, field="--out")
+        return out.parent if path == out else path
+    return Path.cwd()
+
+
+def _fresh_dir(parent: Path, prefix: str) -> Path:
+    """A new empty directory with the umask's mode: `tempfile.mkdtemp` makes it 0700, which the renamed output
+    directory would keep."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free temporary name in {parent}")
+
+
+def _swap_into(tmp: Path, out: Path) -> None:
+    """Replace `out`'s entries by `tmp`'s and remove the stale ones of the groups `tmp` writes; on failure put
+    everything back as it was."""
+    new = [p.name for p in tmp.iterdir()]
+    present = {p.name for p in out.iterdir()}
+    # a group counts as an earlier run's only when `out` holds a member this run rewrites; a lone file of the
+    # same name as an optional output is the user's
+    stale = {name for group in OUTPUT_GROUPS if group.intersection(new, present) for name in group}
+    stale = stale.intersection(present).difference(new)
+    old = tmp / _OLD
+    old.mkdir()
+    moved: list[str] = []  # taken out of `out` into `old`
+    placed: list[str] = []  # put into `out` from `tmp`
+    try:
+        for name in sorted(stale.union(new)):
+            target = out / name
+            if target.exists() or target.is_symlink():
+                target.rename(old / name)
+                moved.append(name)
+        for name in new:
+            (tmp / name).rename(out / name)
+            placed.append(name)
+    except BaseException:
+        for name in placed:
+            (out / name).rename(tmp / name)
+        for name in moved:
+            (old / name).rename(out / name)
         raise
 
 

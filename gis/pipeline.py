@@ -27,8 +27,14 @@ class Results:
 
 
 def zone_rules(bundle: Bundle) -> Rules:
-    """The rules file with the zone's `zone.toml` overrides applied."""
-    return load_rules(overrides=bundle.zone.get("rules") or None)
+    """The rules file with the zone's `zone.toml` overrides applied; a bad override names that file's path."""
+    rules = load_rules()
+    overrides = bundle.zone.get("rules")
+    if not overrides:
+        return rules
+    # zone.toml sits in the bundle directory, or beside a single-GeoPackage bundle (as gis.io.reader reads it)
+    base = bundle.path.parent if bundle.path.suffix.lower() == ".gpkg" else bundle.path
+    return rules.with_overrides(overrides, origin=str(base / "zone.toml"))
 
 
 def compute(bundle: Bundle, as_of: date, rules: Rules | None = None) -> Results:

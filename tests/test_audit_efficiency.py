@@ -98,6 +98,17 @@ def test_far_equal_to_the_minimum_is_not_low():
     assert "far" not in reasons(res)
 
 
+def test_values_exactly_at_the_minimums_are_not_low():
+    # 1 600 m² = 2.4 亩: 480 万元 is exactly 200 万元/亩 and 24 万元 exactly 10 万元/亩 (m² / 666.67 gave 199.99…)
+    plant = {**GOOD, "floor_area_m2": 1_600.0, "footprint_m2": 640.0}
+    df = pd.DataFrame([{**plant, "fixed_investment_wan": 480.0, "annual_tax_wan": 24.0}])
+    df["completed_on"] = pd.to_datetime(df["completed_on"])
+    res = assess_efficiency(df, pd.Series([1_600.0]), AS_OF, RULES)
+    rec = res.frame.iloc[0]
+    assert rec.investment_per_mu == 200.0 and rec.tax_per_mu == 10.0
+    assert reasons(res) == []
+
+
 @pytest.mark.parametrize(
     ("override", "reason"),
     [

@@ -127,6 +127,16 @@ def test_rows_and_values(result, tmp_path):
     assert any(r[1] == "批而未供" and r[2] == 1 for r in summary)
 
 
+def test_batch_sheet_areas_in_mu_and_ha(result, tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    write_ledger(result, path)
+    (row,) = table(load_workbook(path)["批而未供"])
+    # B1 covers all five 1 ha parcels; only U1 is unsupplied
+    for name, ha in (("批次面积", 5.0), ("已供面积", 4.0), ("批而未供面积", 1.0)):
+        assert row[f"{name}（公顷）"] == pytest.approx(ha), name
+        assert row[f"{name}（亩）"] == pytest.approx(ha * 15), name
+
+
 def test_no_cell_is_a_formula(result, tmp_path):
     path = tmp_path / "ledger.xlsx"
     write_ledger(result, path)

@@ -129,6 +129,33 @@ def test_contract_override_is_cited(zone):
     assert not any("far_min" in ref for ref in out.rule_refs.iloc[2])
 
 
+def test_per_mu_values_are_exact_at_the_minimums():
+    # the reviewer's bundle `le`, parcel G1: 40 m × 40 m in EPSG:4547 = 1 600 m² = 2.4 亩
+    plant = {**GOOD_PLANT, "floor_area_m2": 1_600.0, "footprint_m2": 640.0, "annual_output_wan": 100.0}
+    g1 = {**plant, "parcel_id": "G1", "fixed_investment_wan": 480.0, "annual_tax_wan": 24.0}
+    parcels = parcels_gdf([g1], [box(501_500, 3_000_000, 501_540, 3_000_040)])
+    res = run_audit(bundle(parcels), AS_OF, RULES)
+    out = res.parcels.iloc[0]
+    assert out.area_m2 == 1_600.0 and out.area_mu == 2.4
+    assert out.investment_per_mu == 200.0 and out.tax_per_mu == 10.0
+    assert out.low_efficiency_reasons == ["mujun_d"]  # a lone rated parcel is D; no investment or tax
+    assert res.summary["totals"]["low_efficiency"]["mu"] == 2.4
+
+
+def test_zone_override_is_cited_with_its_value(zone):
+    parcels, _ = zone
+    parcels.loc[2, "annual_tax_wan"] = 225.0
+    parcels.loc[2, "floor_area_m2"] = 12_000.0
+    parcels.loc[2, "footprint_m2"] = 4_000.0  # 0.40 passes the national minimum, not the zone's 0.45
+    rules = load_rules(overrides={"low_efficiency": {"coverage_min": 0.45}})
+    out = run_audit(bundle(parcels), AS_OF, rules).parcels
+    assert out.low_efficiency_reasons.iloc[2] == ["coverage"]
+    source = RULES.source("low_efficiency.coverage_min")
+    assert out.rule_refs.iloc[2] == [f"{source}（zone.toml: low_efficiency.coverage_min=0.45）"]
+    # a rule the zone did not override is cited as it is
+    assert RULES.source("idle.reclaim_after_years") in out.rule_refs.iloc[0]
+
+
 def test_missing_inputs_list(zone):
     parcels, _ = zone
     parcels.loc[1, "floor_area_m2"] = None

@@ -30,13 +30,15 @@ from contract_data import (
     build_audit_bundle,
     load_geojson,
     props_by,
+    run_cli,
     run_many,
 )
 from openpyxl import load_workbook
 
+import geopandas as gpd
 import shapely
 from pyproj import Transformer
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 
 IDLE_PARCELS = {pid for pid, exp in IDLE_EXPECTED.items() if exp[0] in ("idle_1y", "idle_2y", "stalled")}
 LOW_EFF_PARCELS = {pid for pid, r in {**EFFICIENCY_REASONS, **MUJUN_REASONS}.items() if r}
@@ -420,3 +422,49 @@ def test_ledger_formula_injection_neutralised(out, ledger):
         for name in z.namelist():
             if name.startswith("xl/worksheets/"):
                 assert "SUM(1,1)</f>" not in z.read(name).decode("utf-8"), name
+
+
+def test_ledger_batch_areas_in_mu_and_ha(ledger):
+    ws = ledger["批而未供"]
+    header = [str(c.value or "").strip() for c in ws[1]]
+    # every area of the batch sheet in both units, like the parcel sheets
+    for area in ("批次面积", "已供面积", "批而未供面积"):
+        assert {f"{area}（亩）", f"{area}（公顷）"} <= set(header), header
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        cells = dict(zip(header, row, strict=False))
+        if cells.get("批次编号") is not None:
+            assert cells["已供面积（亩）"] == pytest.approx(cells["已供面积（公顷）"] * 15)
+
+
+# ── exact 亩 (CONTRACT "Units": mu = m² × 15 / 10 000) ─────────────────────────────────────────────────────
+def test_per_mu_values_exact_at_the_minimums(tmp_path):
+    # the reviewer's bundle `le`, parcel G1: 40 m × 40 m in EPSG:4547 = 2.4 亩; 480 万元 and 24 万元 are exactly
+    # 200 万元/亩 and 10 万元/亩 (m² / 666.67 gave 199.99999999999997 and flagged it)
+    bundle = tmp_path / "le"
+    bundle.mkdir()
+    gpd.GeoDataFrame(
+        [
+            {
+                "parcel_id": "G1",
+                "supply_status": "supplied",
+                "supplied_on": "2015-01-01",
+                "planned_use": "industrial",
+                "completed_on": "2020-01-01",
+                "fixed_investment_wan": 480.0,
+                "annual_tax_wan": 24.0,
+                "floor_area_m2": 1600.0,
+                "footprint_m2": 640.0,
+                "annual_output_wan": 100.0,
+            }
+        ],
+        geometry=[box(501_500, 3_000_000, 501_540, 3_000_040)],
+        crs="EPSG:4547",
+    ).to_file(bundle / "parcels.geojson", driver="GeoJSON")
+    out = tmp_path / "out"
+    proc = run_cli("audit", bundle, "--as-of", "2024-03-01", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    (g1,) = load_geojson(out / "audit.geojson")["features"]
+    p = g1["properties"]
+    assert p["area_mu"] == 2.4
+    assert p["investment_per_mu"] == 200 and p["tax_per_mu"] == 10
+    assert not {"investment", "tax"} & set(p["low_efficiency_reasons"]), p["low_efficiency_reasons"]

@@ -1,6 +1,9 @@
 import itertools
 import json
+import os
 import re
+import stat
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -8,6 +11,7 @@ import pytest
 import geopandas as gpd
 from shapely.geometry import Polygon, box
 
+from gis.errors import InputError
 from gis.outputs import atomic_dir, geojson_bytes
 
 
@@ -38,6 +42,95 @@ def test_atomic_dir_keeps_other_files(tmp_path):
     with atomic_dir(out) as tmp:
         (tmp / "readiness.geojson").write_text("2")
     assert sorted(p.name for p in out.iterdir()) == ["audit.geojson", "readiness.geojson"]
+
+
+def _write(tmp, *names):
+    for name in names:
+        (tmp / name).write_text("new")
+
+
+def test_atomic_dir_removes_stale_outputs_of_the_command(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        _write(tmp, "audit.geojson", "unsupplied.geojson", "batches.csv", "summary.json", "ledger.xlsx")
+    with atomic_dir(out) as tmp:
+        _write(tmp, "readiness.geojson")
+    (out / "notes.txt").write_text("mine")
+    # an audit of a bundle without batches: the old batch outputs must not stay beside its summary
+    with atomic_dir(out) as tmp:
+        _write(tmp, "audit.geojson", "summary.json", "ledger.xlsx")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "audit.geojson",
+        "ledger.xlsx",
+        "notes.txt",
+        "readiness.geojson",
+        "summary.json",
+    ]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_atomic_dir_keeps_a_users_file_named_like_an_output(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "batches.csv").write_text("mine")  # no earlier audit here: not landready's
+    with atomic_dir(out) as tmp:
+        _write(tmp, "audit.geojson", "summary.json", "ledger.xlsx")
+    assert (out / "batches.csv").read_text() == "mine"
+
+
+def test_atomic_dir_failed_swap_restores_the_old_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        (tmp / "audit.geojson").write_text("old")
+        (tmp / "batches.csv").write_text("old")
+    rename = Path.rename
+
+    def failing(self, target):
+        if self.name == "summary.json" and Path(target).parent == out:
+            raise OSError("disk gone")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="disk gone"), atomic_dir(out) as tmp:
+        _write(tmp, "audit.geojson", "summary.json")
+    assert sorted(p.name for p in out.iterdir()) == ["audit.geojson", "batches.csv"]
+    assert (out / "audit.geojson").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_atomic_dir_creates_missing_parents_only_on_success(tmp_path):
+    out = tmp_path / "parent" / "sub"
+    with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("a")
+        raise RuntimeError("bad zone.toml")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("a")
+    assert (out / "a.txt").read_text() == "a"
+    assert [p.name for p in tmp_path.iterdir()] == ["parent"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_atomic_dir_mode_follows_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        with atomic_dir(tmp_path / "out") as tmp:
+            (tmp / "a.txt").write_text("a")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
+
+
+@pytest.mark.parametrize("where", [".", "sub"])
+def test_atomic_dir_onto_a_file_is_an_input_error(tmp_path, where):
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / where if where != "." else tmp_path / "afile"
+    with pytest.raises(InputError) as caught, atomic_dir(out):
+        pytest.fail("must not start")
+    assert caught.value.field == "--out" and "afile" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_geojson_is_rfc7946():

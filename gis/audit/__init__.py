@@ -24,7 +24,7 @@ from gis.audit.indicators import zone_indicators
 from gis.audit.summary import NO_BATCHES_WARNING, build_summary, zone_area_m2
 from gis.bundle import Bundle
 from gis.rules import Rules
-from gis.units import M2_PER_HA, M2_PER_MU
+from gis.units import ha, mu
 
 __all__ = ["AUDIT_COLUMNS", "AuditResult", "run_audit"]
 
@@ -162,8 +162,8 @@ def run_audit(bundle: Bundle, as_of: date, rules: Rules, *, overlay: Any = None)
     added = pd.DataFrame(
         {
             "area_m2": area,
-            "area_ha": area / M2_PER_HA,
-            "area_mu": area / M2_PER_MU,
+            "area_ha": ha(area),
+            "area_mu": mu(area),
             **{c: idle.frame[c] for c in idle.frame},
             **{c: eff.frame[c] for c in eff.frame if c != "examined_low_efficiency"},
             "batch_covered_share": pd.Series(covered, index=source.index) if covered is not None else np.nan,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from gis.audit._columns import as_timestamp, dates, happened, numbers, supplied_mask, texts
 from gis.rules import Rules
-from gis.units import M2_PER_MU
+from gis.units import mu
 
 __all__ = [
     "LOW_EFFICIENCY_REASONS",
@@ -115,7 +115,7 @@ def assess_efficiency(
     """
     ts = as_timestamp(as_of)
     area = area_m2.astype(float).where(area_m2 > 0)
-    area_mu = area / M2_PER_MU
+    area_mu = mu(area)
     operating = texts(parcels, "operating_status")
     built = happened(dates(parcels, "completed_on"), ts) | operating.notna().to_numpy()
     uses = texts(parcels, "planned_use").isin(EXAMINED_USES).to_numpy()

@@ -6,6 +6,8 @@ lists of codes, action texts and citations are built once per distinct key.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,7 @@ __all__ = [
     "OVERRIDE_FIELDS",
     "REASON_LABELS",
     "STAGE_LABELS",
+    "cite",
     "finding_lists",
 ]
 
@@ -72,6 +75,27 @@ _STOPPED_REF = (
 )
 
 _B_DISPOSAL, _B_REASONS, _B_STAGE, _B_OVERRIDE = 3, 6, 12, 15
+
+
+def cite(rules: Rules, key: str) -> str:
+    """The citation of rule `key`; when zone.toml overrode it, also the value applied, since the source alone
+    would cite a threshold the audit did not use.
+
+    >>> from gis.rules import load_rules
+    >>> rules = load_rules(overrides={"low_efficiency": {"coverage_min": 0.3}})
+    >>> cite(rules, "low_efficiency.coverage_min").endswith("（zone.toml: low_efficiency.coverage_min=0.3）")
+    True
+    """
+    rule = rules.rule(key)
+    if not rule.overridden:
+        return rule.source
+    # a table (FAR by division) is too long to quote in every row; the parcel's own minimum is in its columns
+    value = (
+        " 已覆盖 overridden"
+        if isinstance(rule.value, dict)
+        else "=" + json.dumps(rule.value, ensure_ascii=False)
+    )
+    return f"{rule.source}（zone.toml: {key}{value}）"
 
 
 def finding_lists(
@@ -140,17 +164,17 @@ def finding_lists(
         out: list[str] = []
         found = codes(k)
         if "approved_unsupplied" in found:
-            out += [_APPROVED_REF, rules.source("readiness.covered_share")]
+            out += [_APPROVED_REF, cite(rules, "readiness.covered_share")]
         stage_code = IDLE_STAGES[k >> _B_STAGE & 7]
         if stage_code in ("overdue_start", "idle_1y"):
-            out.append(rules.source("idle.fee_after_years"))
+            out.append(cite(rules, "idle.fee_after_years"))
         if IDLE_DISPOSALS[k >> _B_DISPOSAL & 7] == "idle_fee":
-            out.append(rules.source("idle.fee_rate"))
+            out.append(cite(rules, "idle.fee_rate"))
         if stage_code == "idle_2y":
-            out.append(rules.source("idle.reclaim_after_years"))
+            out.append(cite(rules, "idle.reclaim_after_years"))
         if stage_code == "stalled":
-            out += [rules.source(f"idle.stalled_{n}") for n in ("developed_fraction", "investment_share")]
-            out.append(rules.source("idle.stalled_after_years"))
+            out += [cite(rules, f"idle.stalled_{n}") for n in ("developed_fraction", "investment_share")]
+            out.append(cite(rules, "idle.stalled_after_years"))
         if stage_code == "overdue_completion":
             out.append(_COMPLETION_REF)
         if IDLE_DISPOSALS[k >> _B_DISPOSAL & 7] == "negotiate":
@@ -160,12 +184,12 @@ def finding_lists(
                 field, rule = _REASON_RULES[reason]
                 bit = list(OVERRIDE_FIELDS).index(field)
                 own = k >> (_B_OVERRIDE + bit) & 1
-                out.append(_CONTRACT_REF.format(field=field) if own else rules.source(rule))
+                out.append(_CONTRACT_REF.format(field=field) if own else cite(rules, rule))
             elif reason == "stopped":
                 out.append(_STOPPED_REF)
             else:
-                out.append(rules.source("low_efficiency.mujun_grade_cutoffs"))
-                out.append(rules.source("low_efficiency.mujun_weight_tax"))
+                out.append(cite(rules, "low_efficiency.mujun_grade_cutoffs"))
+                out.append(cite(rules, "low_efficiency.mujun_weight_tax"))
         return list(dict.fromkeys(out))
 
     found, texts, cited, listed = lists_from_keys(key, codes, actions, refs, reason_codes)

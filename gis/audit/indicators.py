@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from gis.audit._columns import as_timestamp, dates, happened, numbers, texts
+from gis.audit.findings import cite
 from gis.rules import Rules
 from gis.units import M2_PER_HA
 
@@ -281,7 +282,7 @@ def zone_indicators(
         f"E = 截至评价日未供地块；年均供地 = 近{years}年供地日期在窗口内的地块面积 ÷ {years}",
         "partial",
         f"近{years}年无供地记录",
-        source=rules.source("zone.land_supply_years_window"),
+        source=cite(rules, "zone.land_supply_years_window"),
     )
 
     zone_type = None

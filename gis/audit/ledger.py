@@ -24,7 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from gis.audit.findings import FINDING_LABELS, STAGE_LABELS
+from gis.audit.findings import FINDING_LABELS, STAGE_LABELS, cite
 from gis.audit.idle import IDLE_FINDING_STAGES, IDLE_STAGES
 from gis.audit.ledger_columns import (
     BATCH_COLUMNS,
@@ -34,6 +34,7 @@ from gis.audit.ledger_columns import (
     WARNING_COLUMNS,
     Column,
 )
+from gis.units import ha, mu
 
 if TYPE_CHECKING:
     from gis.audit import AuditResult
@@ -148,13 +149,13 @@ def _batch_rows(result: AuditResult) -> pd.DataFrame:
     for name in ("batch", "supplied", "unsupplied"):
         m2 = table.get(f"{name}_m2")
         if m2 is not None:
-            table[f"{name}_mu"] = m2 * 15 / 10_000
-            table[f"{name}_ha"] = m2 / 10_000
+            table[f"{name}_mu"] = mu(m2)
+            table[f"{name}_ha"] = ha(m2)
     refs = []
     if result.rules is not None:
         refs = [
-            result.rules.source("unsupplied.lapse_years"),
-            result.rules.source("unsupplied.supply_rate_floor"),
+            cite(result.rules, "unsupplied.lapse_years"),
+            cite(result.rules, "unsupplied.supply_rate_floor"),
         ]
     table["rule_refs"] = pd.Series([refs] * len(table), index=table.index, dtype=object)
     if "lapse_risk" in table:

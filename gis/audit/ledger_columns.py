@@ -108,6 +108,7 @@ BATCH_COLUMNS = (
     _c("batch_mu", "批次面积（亩）", "Batch area (mu)", 11, "number", 2),
     _c("batch_ha", "批次面积（公顷）", "Batch area (ha)", 11, "number", 4),
     _c("supplied_mu", "已供面积（亩）", "Supplied (mu)", 11, "number", 2),
+    _c("supplied_ha", "已供面积（公顷）", "Supplied (ha)", 11, "number", 4),
     _c("unsupplied_mu", "批而未供面积（亩）", "Unsupplied (mu)", 12, "number", 2),
     _c("unsupplied_ha", "批而未供面积（公顷）", "Unsupplied (ha)", 12, "number", 4),
     _c("supply_rate", "供地率", "Supply rate", 8, "share", 4),

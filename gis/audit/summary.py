@@ -13,7 +13,7 @@ import shapely
 
 from gis.audit.idle import IDLE_STAGES
 from gis.rules import Rules
-from gis.units import M2_PER_HA, M2_PER_MU
+from gis.units import ha, mu
 
 __all__ = ["NO_BATCHES_WARNING", "area_totals", "build_summary", "zone_area_m2"]
 
@@ -31,8 +31,8 @@ def area_totals(m2: float | None, count: int | None) -> dict[str, float | int | 
     m2 = float(m2)
     return {
         "m2": round(m2, 2),
-        "ha": round(m2 / M2_PER_HA, 6),
-        "mu": round(m2 / M2_PER_MU, 4),
+        "ha": round(ha(m2), 6),
+        "mu": round(mu(m2), 4),
         "count": int(count or 0),
     }
 
@@ -123,7 +123,7 @@ def build_summary(
     }
     return {
         "as_of": as_of.isoformat(),
-        "zone_area_ha": round(zone_area / M2_PER_HA, 6),
+        "zone_area_ha": round(ha(zone_area), 6),
         "totals": totals,
         "idle_stages": idle_stages,
         "five_year_supply_rate": None if five_year_supply_rate is None else round(five_year_supply_rate, 6),
