@@ -216,10 +216,9 @@ class _FrameEvaluator(Evaluator):
         series = self._series(lhs)
         if not (pd.api.types.is_string_dtype(series.dtype) or series.isna().all()):
             raise InputError(f"LIKE needs a text property, not {node.lhs}", field="filter")
-        regex = like_pattern_to_re(
-            node.pattern, node.nocase, node.wildcard, node.singlechar, node.escapechar or "\\"
-        )
-        result = series.astype("str").map(lambda v: regex.fullmatch(v) is not None)
+        # CQL2's wildcards are % and _ (pygeofilter's parsers hand over "." as the single character)
+        regex = like_pattern_to_re(node.pattern, node.nocase, "%", "_", "\\")
+        result = series.astype("string").str.fullmatch(regex.pattern, flags=regex.flags, na=False)
         out = _kleene(result, _unknown(series), self.index)
         return ~out if node.not_ else out
 

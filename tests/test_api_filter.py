@@ -113,6 +113,21 @@ CASES: list[tuple[str, dict, Mask]] = [
         {"op": "like", "args": [{"property": "name"}, "地块1%"]},
         lambda p: p.name.str.startswith("地块1"),
     ),
+    (  # a text property with nulls: null is unknown, never a match (nor a 500)
+        "planned_use LIKE 'ware%'",
+        {"op": "like", "args": [{"property": "planned_use"}, "ware%"]},
+        lambda p: p.planned_use.str.startswith("ware"),
+    ),
+    (
+        "NOT (planned_use LIKE 'ware%')",
+        {"op": "not", "args": [{"op": "like", "args": [{"property": "planned_use"}, "ware%"]}]},
+        lambda p: p.planned_use.notna() & ~p.planned_use.fillna("").str.startswith("ware"),
+    ),
+    (  # CQL2's single-character wildcard is _, and . is a plain character
+        "parcel_id LIKE 'P00_'",
+        {"op": "like", "args": [{"property": "parcel_id"}, "P00_"]},
+        lambda p: p.parcel_id.str.fullmatch(r"P00."),
+    ),
     (
         "findings LIKE '%idle%'",
         {"op": "like", "args": [{"property": "findings"}, "%idle%"]},
