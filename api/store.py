@@ -16,7 +16,7 @@ from api.collections import Collection, MemoryStore
 from api.features import prepare_default_geometry
 from gis.schema import LAYERS
 
-__all__ = ["LAYER_COLLECTIONS", "build_store", "bundle_version", "parcel_table"]
+__all__ = ["LAYER_COLLECTIONS", "build_store", "bundle_version", "parcel_table", "readiness_examined"]
 
 #: the bundle layers served under their own names: (title, description, id field, temporal field)
 LAYER_COLLECTIONS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -67,6 +67,12 @@ def bundle_version(path: Path | None, as_of: date, *extra: Any) -> str:
             st = p.stat()
             h.update(f"{p.name}|{st.st_size}|{st.st_mtime_ns}".encode())
     return h.hexdigest()
+
+
+def readiness_examined(readiness: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The parcels readiness examined: unsupplied *as of* the date (one supplied later is still unsupplied), which
+    is what its tier says, not the raw ``supply_status``."""
+    return readiness[(readiness["readiness_tier"] != "supplied").fillna(True).to_numpy(dtype=bool)]
 
 
 def build_store(
@@ -126,14 +132,7 @@ def build_store(
                 )
             )
     if readiness is not None:
-        if "supply_status" in readiness:
-            examined = readiness[
-                (readiness["supply_status"] == "unsupplied").fillna(False).to_numpy(dtype=bool)
-            ]
-        else:
-            examined = readiness[
-                (readiness["readiness_tier"] != "supplied").fillna(True).to_numpy(dtype=bool)
-            ]
+        examined = readiness_examined(readiness)
         collections.append(
             Collection(
                 "readiness",

@@ -71,3 +71,16 @@ def test_a_missing_bundle_is_an_input_error(tmp_path):
         load_results(Settings(_env_file=None, bundle=tmp_path / "nowhere", as_of=AS_OF))
     with pytest.raises(InputError, match="bundle"):
         load_results(Settings(_env_file=None, as_of=AS_OF))
+
+
+def test_the_readiness_collection_is_every_parcel_unsupplied_as_of_the_date(demo):
+    url, results = demo
+    rd = results.readiness
+    examined = rd[rd["readiness_tier"] != "supplied"]
+    later = rd[(rd["supply_status"] == "supplied") & (rd["readiness_tier"] != "supplied")]
+    assert len(later) > 0  # the demo has parcels supplied after the as-of date: still unsupplied here
+    api = Features(f"{url}/ogc")
+    served = api.collection_items("readiness", limit=10000)
+    assert sorted(f["id"] for f in served["features"]) == sorted(examined["parcel_id"])
+    one = later["parcel_id"].iloc[0]
+    assert api.collection_item("readiness", one)["properties"]["readiness_tier"] != "supplied"

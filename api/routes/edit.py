@@ -428,7 +428,7 @@ def refresh_collections(previous: Any, results: Any, version: str, edited: str) 
     """
     from api.collections import Collection, MemoryStore
     from api.features import prepare_default_geometry
-    from api.store import parcel_table
+    from api.store import parcel_table, readiness_examined
 
     old = {c.id: c for c in previous.collections()}
     table = parcel_table(results.audit.parcels, results.readiness).reset_index(drop=True)
@@ -445,7 +445,7 @@ def refresh_collections(previous: Any, results: Any, version: str, edited: str) 
             new[finding] = _subset(parcels, old[finding], mask, version)
     if "readiness" in old:
         rd = results.readiness
-        examined = rd[(rd["supply_status"] == "unsupplied").fillna(False).to_numpy(dtype=bool)]
+        examined = readiness_examined(rd)
         rids = examined["parcel_id"].astype(str).to_numpy(dtype=object)
         new["readiness"] = _collection_like(
             old["readiness"],
