@@ -197,3 +197,16 @@ def test_write_without_batches_writes_three_files(tmp_path):
     written = write_audit_outputs(run_audit(make_bundle(with_batches=False), AS_OF, RULES), tmp_path)
     assert sorted(p.name for p in written) == ["audit.geojson", "ledger.xlsx", "summary.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.geojson", "ledger.xlsx", "summary.json"]
+
+
+def test_followups_fill_their_rows_and_leave_the_others_empty(result, tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    followups = {"L1": {"progress": "done", "note": "已约谈", "responsible_unit": "自然资源局"}}
+    write_ledger(result, path, followups=followups)
+    wb = load_workbook(path)
+    low = {r["地块编号"]: r for r in table(wb["低效用地"])}
+    assert low["L1"]["处置进展"] == "已处置；已约谈" and low["L1"]["责任单位"] == "自然资源局"
+    others = [r for ws in wb if ws.title != "汇总" for r in table(ws) if r.get("地块编号") != "L1"]
+    assert len(others) >= 3
+    for row in others:  # no "nan" where nobody wrote anything
+        assert (row["处置进展"], row["责任单位"], row["处置期限"]) == (None, None, None), row

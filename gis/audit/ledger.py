@@ -123,18 +123,23 @@ def _with_followups(df: pd.DataFrame, followups: Mapping[str, Mapping[str, Any]]
     """`df` with the tracking columns filled from the auditors' follow-ups (rows keyed by parcel_id)."""
     if "parcel_id" not in df or df.empty:
         return df
-    ids = df["parcel_id"].astype(str)
+    # plain lists, not Series.map: a string column turns a missing entry into NaN, which is truthy and prints "nan"
+    entries = [followups.get(pid) or {} for pid in df["parcel_id"].astype(str)]
     out = df.copy()
     for key in ("responsible_unit", "deadline"):
-        out[key] = ids.map(lambda pid, k=key: (followups.get(pid) or {}).get(k)).astype(object)
+        out[key] = pd.Series([_text(e.get(key)) for e in entries], index=df.index, dtype=object)
     labels = _PROGRESS.get(lang, {})
-    progress = ids.map(lambda pid: (followups.get(pid) or {}).get("progress"))
-    notes = ids.map(lambda pid: (followups.get(pid) or {}).get("note"))
     out["progress"] = [
-        "；".join(str(x) for x in (labels.get(p, p) if p else None, n) if x) or None
-        for p, n in zip(progress, notes, strict=True)
+        "；".join(x for x in (labels.get(p, p) if p else None, _text(e.get("note"))) if x) or None
+        for e in entries
+        for p in [_text(e.get("progress"))]
     ]
     return out
+
+
+def _text(value: Any) -> str | None:
+    """A follow-up value as text, or None when it is empty."""
+    return value if isinstance(value, str) and value else None
 
 
 def _batch_rows(result: AuditResult) -> pd.DataFrame:
