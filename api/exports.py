@@ -13,6 +13,7 @@ import pandas as pd
 import geopandas as gpd
 
 from api.collections import Collection, FeatureStore, json_values
+from gis.audit.ledger import neutralize
 from gis.errors import InputError, NotFoundError
 from gis.outputs import geojson_bytes, json_default
 
@@ -67,19 +68,29 @@ def _gpkg(gdf: gpd.GeoDataFrame, layer: str) -> bytes:
     plain = gpd.GeoDataFrame(_plain_frame(gdf), geometry=gdf.geometry.values, crs=gdf.crs)
     with tempfile.TemporaryDirectory(prefix="landready-export-") as tmp:
         path = Path(tmp) / f"{layer}.gpkg"
-        plain.to_file(path, layer=layer, driver="GPKG")
+        # GeoPackage 1.2: newer GDALs write 1.4, which Debian 12's GDAL 3.6 (and QGIS on it) only partly reads
+        plain.to_file(path, layer=layer, driver="GPKG", dataset_options={"VERSION": "1.2"})
         return path.read_bytes()
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text a spreadsheet would run as a formula (=, +, -, @) prefixed with ' (as in the 台账)."""
+    out = frame.copy()
+    for name in out.columns:
+        if name != "wkt" and not pd.api.types.is_numeric_dtype(out[name]):
+            out[name] = neutralize(out[name])
+    return out
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
     # UTF-8 with a BOM: Excel in China opens it without mojibake
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return _spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def _xlsx_table(frame: pd.DataFrame, sheet: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="landready-export-") as tmp:
         path = Path(tmp) / "table.xlsx"
-        frame.to_excel(path, sheet_name=sheet[:31], index=False)
+        _spreadsheet_safe(frame).to_excel(path, sheet_name=sheet[:31], index=False)
         return path.read_bytes()
 
 

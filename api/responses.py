@@ -95,7 +95,7 @@ def conditional(
     headers = {
         "ETag": etag,
         "Cache-Control": cache_control(request, max_age),
-        "Vary": "Accept, Accept-Encoding",
+        "Vary": "Accept",  # the gzip middleware adds Accept-Encoding
     }
     inm = request.headers.get("if-none-match")
     if inm is not None and _matches(inm, etag):

@@ -191,3 +191,18 @@ def test_parcels_collection_equals_the_audit(client):
         assert feature["properties"]["idle_stage"] == row["idle_stage"]
         assert feature["properties"]["area_m2"] == pytest.approx(row["area_m2"])
     assert pd.Timestamp(doc["features"][0]["properties"]["supplied_on"]) == pd.Timestamp("2019-03-01")
+
+
+def test_csv_and_xlsx_exports_neutralise_spreadsheet_formulas():
+    from openpyxl import load_workbook
+
+    from api.exports import _csv, _xlsx_table
+
+    frame = pd.DataFrame(
+        {"name": ["=1+2", "@SUM(A1)", "正常"], "n": [-1.0, 2.0, 3.0], "wkt": ["POINT (1 2)"] * 3}
+    )
+    rows = list(csv.DictReader(io.StringIO(_csv(frame).decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["'=1+2", "'@SUM(A1)", "正常"]
+    assert [r["n"] for r in rows] == ["-1.0", "2.0", "3.0"]  # numbers keep their sign
+    ws = load_workbook(io.BytesIO(_xlsx_table(frame, "t"))).active
+    assert [c.value for c in ws["A"]][1:] == ["'=1+2", "'@SUM(A1)", "正常"]
