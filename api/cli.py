@@ -312,6 +312,9 @@ def export_txt(
 def load(
     bundle: BundleArg,
     db: Annotated[str, typer.Option("--db", help="postgresql://user:password@host:port/database")],
+    discard_edits: Annotated[
+        bool, typer.Option("--discard-edits", help="load over parcels edited since the last load")
+    ] = False,
 ) -> None:
     """载入 PostGIS — load a bundle into the team database, all or nothing (safe to re-run)."""
     from gis.store import is_db_url
@@ -321,7 +324,9 @@ def load(
         raise InputError("--db must be a postgresql:// URL", field="--db")
     with _steps() as step:
         data = _read(bundle, step)
-        counts = load_bundle(data, db, progress=lambda name: step(f"载入 loading {name}"))
+        counts = load_bundle(
+            data, db, progress=lambda name: step(f"载入 loading {name}"), discard_edits=discard_edits
+        )
     for name, n in counts.items():
         out.print(f"{name}: {n}")
     out.print("已载入 loaded")

@@ -40,6 +40,7 @@ def test_reload_is_safe_and_keeps_peoples_work(loaded: tuple[str, Path]) -> None
     token = store.create_token("auditor", "李四")
     entry = store.get_ledger("U1")
     store.write_ledger("U1", {"progress": "done"}, if_match=entry.etag, actor="李四")
+    etags = {pid: store.get(pid).etag for pid in _parcel_ids(url)}
     run = run_cli("load", bundle, "--db", url)
     assert run.returncode == 0, run.stderr
     assert _parcel_ids(url) == ["IDLE", "IND1", "IND2", "IND3", "IND4", "U1", "U2"]
@@ -47,6 +48,33 @@ def test_reload_is_safe_and_keeps_peoples_work(loaded: tuple[str, Path]) -> None
     assert again.authenticate(token).name == "李四"  # type: ignore[union-attr]
     assert again.get_ledger("U1").values == {"progress": "done"}
     assert [h["action"] for h in again.history("U1")] == ["ledger"]
+    # the same data again: nothing changed, so every ETag a running server handed out still holds
+    assert {pid: again.get(pid).etag for pid in etags} == etags
+
+
+def test_a_reload_does_not_undo_edits_unless_asked(loaded: tuple[str, Path]) -> None:
+    url, bundle = loaded
+    store = PostgisStore(url)
+    p = store.get("U2")
+    store.write("update", "U2", {**p.properties, "name": "已改名"}, p.geometry, if_match=p.etag, actor="张三")
+    untouched = store.get("IND1").etag
+
+    refused = run_cli("load", bundle, "--db", url)
+    assert refused.returncode == 2, refused.stderr
+    assert "U2" in refused.stderr and "--discard-edits" in refused.stderr
+    assert store.get("U2").properties["name"] == "已改名"
+
+    run = run_cli("load", bundle, "--db", url, "--discard-edits")
+    assert run.returncode == 0, run.stderr
+    assert store.get("U2").properties["name"] == "未供二"
+    last = store.history("U2")[-1]
+    assert (last["action"], last["actor"]) == ("reload", "landready load")
+    assert (
+        last["before"]["properties"]["name"] == "已改名" and last["after"]["properties"]["name"] == "未供二"
+    )
+    assert store.get("IND1").etag == untouched and store.history("IND1") == []
+    # the load is now the baseline: loading again needs no flag
+    assert run_cli("load", bundle, "--db", url).returncode == 0
 
 
 def test_a_load_killed_while_writing_leaves_the_database_as_it_was(
