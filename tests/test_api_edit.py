@@ -363,6 +363,16 @@ def test_history_lists_every_change_oldest_first_and_cannot_be_changed(served: S
     assert served.http.get("/api/parcels/nowhere/history").status_code == 404
 
 
+def test_a_write_that_changes_nothing_leaves_no_history(served: Served) -> None:
+    before = served.history("IDLE")
+    etag = served.item("IDLE").headers["ETag"]
+    for body in ({}, {"properties": {}}, {"properties": {"area_mu": 1.0}}):  # area_mu is computed, not input
+        response = served.patch("IDLE", body, served.editor, etag)
+        assert response.status_code == 200 and response.headers["ETag"] == etag, response.text
+    assert served.history("IDLE") == before
+    assert served.patch("IDLE", {}, served.editor, '"stale"').status_code == 412
+
+
 def test_twenty_concurrent_patches_with_one_etag_one_wins(served: Served) -> None:
     etag = served.item("U2").headers["ETag"]
     before = len(served.history("U2"))

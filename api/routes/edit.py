@@ -251,6 +251,11 @@ def commit(
     return None if written is None else written.etag
 
 
+def _unchanged(current: Any, stored: dict[str, Any], row: Any) -> bool:
+    """A write that changes nothing (an empty patch, computed fields sent back) is not a change: no history row."""
+    return bool(stored == current.properties and row.geometry.iloc[0].equals_exact(current.geometry, 0))
+
+
 def publish(state: Any, store: Any, parcel_id: str, row: Any, written: Any) -> None:
     """Recompute what parcel `parcel_id` as now stored changes and serve it: results, collections, ETag.
 
@@ -522,6 +527,8 @@ async def replace_parcel(request: Request, parcel_id: ParcelId, if_match: IfMatc
         current = store.get(parcel_id)
         tag = if_match_value(if_match, current.etag)
         row, stored = validate(parcel_id, props, _geometry(geometry, request, store.crs), store.crs)
+        if _unchanged(current, stored, row):
+            return current.etag
         return commit(request, "update", parcel_id, row, stored, tag, principal)
 
     etag = await run_in_threadpool(work)
@@ -551,6 +558,8 @@ async def patch_parcel(request: Request, parcel_id: ParcelId, if_match: IfMatch 
         props = merge_patch(current.properties, props_patch)
         geom = current.geometry if geometry is None else _geometry(geometry, request, store.crs)
         row, stored = validate(parcel_id, props, geom, store.crs)
+        if _unchanged(current, stored, row):
+            return current.etag
         return commit(request, "update", parcel_id, row, stored, tag, principal)
 
     etag = await run_in_threadpool(work)
