@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,8 +11,18 @@ from typing import Any
 
 from data import RULES_FILE
 from gis.errors import InputError
+from gis.schema import LAYERS
 
-__all__ = ["Rule", "Rules", "load_rules"]
+__all__ = ["INFRA_KINDS", "Rule", "Rules", "load_rules"]
+
+#: the `infrastructure` layer's kinds: the only ones the readiness rules can name
+INFRA_KINDS = tuple(dict.fromkeys(LAYERS["infrastructure"].field("kind").values.values()))
+#: rules naming infrastructure kinds (a list, or a table's keys)
+_KIND_RULES = frozenset({"readiness.service_distance_m", "readiness.required_infrastructure"})
+#: rules holding distances in metres (a number, or a table's values)
+_DISTANCE_RULES = frozenset(
+    {"readiness.service_distance_m", "readiness.hv_corridor_half_width_m", "readiness.hv_corridor_default_m"}
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,11 @@ class Rules(Mapping[str, Any]):
         return self._entries[key].source
 
     def with_overrides(self, overrides: Mapping[str, Any], *, origin: str = "zone.toml") -> Rules:
-        """A copy with `overrides` applied (flat dotted keys or nested tables); unknown keys are an input error."""
+        """A copy with `overrides` applied (flat dotted keys or nested tables).
+
+        Unknown keys, values of another type than the default's, and values the checks cannot use (an unknown
+        infrastructure kind, a negative distance) are input errors naming `origin` and the field.
+        """
         entries = dict(self._entries)
         for key, value in _flatten(overrides, entries):
             if key not in entries:
@@ -63,6 +78,7 @@ class Rules(Mapping[str, Any]):
                     file=origin,
                     field=f"rules.{key}",
                 )
+            _check_override(key, value, origin)
             merged = {**old.value, **value} if isinstance(old.value, dict) else value
             entries[key] = Rule(key, merged, old.unit, old.source, old.status, overridden=True)
         return Rules(entries, self.version)
@@ -98,6 +114,39 @@ def _flatten(tree: Mapping[str, Any], known: Mapping[str, Rule], prefix: str = "
         else:
             out.append((key, value))
     return out
+
+
+def _check_override(key: str, value: Any, origin: str) -> None:
+    """Raise `InputError` for values of the right shape that the readiness checks cannot use."""
+    field = f"rules.{key}"
+    if key in _KIND_RULES:
+        unknown = [k for k in value if k not in INFRA_KINDS]
+        if unknown:
+            raise InputError(
+                f"unknown infrastructure kind {unknown[0]!r} (known: {' '.join(INFRA_KINDS)})",
+                file=origin,
+                field=field,
+            )
+    if key == "readiness.hv_corridor_half_width_m":
+        for kv in value:
+            try:
+                float(kv)
+            except (TypeError, ValueError):
+                raise InputError(f"voltage {kv!r} is not a number (kV)", file=origin, field=field) from None
+    if key in _DISTANCE_RULES:
+        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for name, metres in items:
+            if (
+                isinstance(metres, bool)
+                or not isinstance(metres, int | float)
+                or not math.isfinite(metres)
+                or metres < 0
+            ):
+                raise InputError(
+                    f"must be a distance ≥ 0 (m), got {metres!r}",
+                    file=origin,
+                    field=field if name is None else f"{field}.{name}",
+                )
 
 
 def _same_shape(old: Any, new: Any) -> bool:

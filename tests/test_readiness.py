@@ -268,6 +268,39 @@ def test_hv_corridor(kv, half, offset, raised):
         assert row["readiness_tier"] == "nearly_ready"
 
 
+@pytest.mark.parametrize(("offset", "raised"), [(9.0, True), (10.5, False)], ids=["inside", "outside"])
+def test_hv_line_without_voltage_gets_the_default_half_width(offset, raised):
+    y = Y0 + 100 + offset
+    line = {"voltage_kv": np.nan, "geometry": LineString([(X0 - 300, y), (X0 + 400, y)])}
+    row = one(bundle(hv_lines=[line]))
+    assert (row["missing"] == ["net:hv_line"]) is raised
+    if raised:
+        ev = row["missing_detail"][0]["evidence"]
+        assert (
+            ev["voltage_kv"] is None
+            and ev["half_width_m"] == RULES["readiness.hv_corridor_default_m"] == 10.0
+        )
+
+
+def test_hv_lines_with_empty_or_no_voltage_are_read(tmp_path):
+    from gis.io import read_bundle
+
+    gdf([parcel()]).drop(columns="supplied_on").to_file(tmp_path / "parcels.geojson", driver="GeoJSON")
+    lines = [
+        LineString([(X0 - 300, Y0 + 109), (X0 + 400, Y0 + 109)]),
+        LineString([(X0, Y0 + 900), (X0 + 9, Y0 + 900)]),
+    ]
+    gpd.GeoDataFrame({"电压等级": [None, 220.0]}, geometry=lines, crs=CRS_GK).to_file(
+        tmp_path / "hv_lines.geojson"
+    )
+    b = read_bundle(tmp_path)
+    assert np.isnan(b.layers["hv_lines"]["voltage_kv"].iloc[0])
+    assert one(b)["missing_detail"][0]["evidence"]["half_width_m"] == 10.0  # 9 m from the parcel: inside 10 m
+    # without the column at all, every line has the default
+    gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=lines, crs=CRS_GK).to_file(tmp_path / "hv_lines.geojson")
+    assert read_bundle(tmp_path).layers["hv_lines"]["voltage_kv"].isna().all()
+
+
 def test_hv_sliver_under_tolerance_is_ignored():
     y = Y0 + 100 + 12.5 - 0.005  # 110 kV corridor 5 mm into the parcel: 0.5 m²
     row = one(
@@ -375,6 +408,20 @@ def test_planned_network_does_not_serve():
 def test_network_crossing_the_parcel_is_at_distance_zero():
     rows = [*infra([k for k in SEVEN_KINDS if k != "road"]), *infra(["road"], gap=-50.0)]
     assert one(bundle(infrastructure=rows))["infra_distance_m"]["road"] == 0.0
+
+
+@pytest.mark.timeout(30)  # a zero search radius used to grow ×4 from 0 forever
+@pytest.mark.parametrize(
+    ("gap", "served"),
+    [(-50.0, True), (0.0, True), (0.01, False), (400.0, False)],
+    ids=["crossing", "touching", "1cm-away", "far"],
+)
+def test_service_distance_zero_counts_touching_or_overlapping(gap, served):
+    rules = load_rules(overrides={"readiness.service_distance_m": {"road": 0.0}})
+    rows = [*infra([k for k in SEVEN_KINDS if k != "road"]), *infra(["road"], gap=gap)]
+    row = one(bundle(infrastructure=rows), rules=rules)
+    assert row["missing"] == ([] if served else ["infra:road"])
+    assert row["infra_distance_m"]["road"] == pytest.approx(max(gap, 0.0))
 
 
 def test_polygon_infrastructure():
@@ -543,7 +590,8 @@ def test_many_parcels_each_get_their_own_result():
 # ── the vectorized nearest search against brute force ──────────────────────────────────────────
 
 
-@pytest.mark.parametrize("radius", [1.0, 30.0, 500.0])
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("radius", [0.0, 1.0, 30.0, 500.0])
 @pytest.mark.parametrize("max_pairs", [64, 0], ids=["grow", "geos-beyond-radius"])
 def test_nearest_distance_matches_brute_force(radius, max_pairs, monkeypatch):
     monkeypatch.setattr("gis.readiness.proximity.MAX_PAIRS_PER_PARCEL", max_pairs)

@@ -21,8 +21,9 @@ from shapely import Polygon, box
 from gis.bundle import Bundle
 from gis.errors import InputError
 from gis.readiness import run_readiness
+from gis.readiness.checks import site_checks
 from gis.readiness.codes import SEVEN_KINDS
-from gis.readiness.terrain import horn_slope_pct
+from gis.readiness.terrain import horn_slope_pct, mean_slope_pct
 from gis.rules import load_rules
 
 CRS_GK = "EPSG:4547"
@@ -251,22 +252,33 @@ def test_flood_depth_at_the_threshold_is_not_flooded(tmp_path):
     assert row["flood_share"] == 0.0 and row["missing"] == []
 
 
-def test_flood_nodata_is_dry_and_matches_exactextract(tmp_path):
+def test_flood_nodata_is_left_out_and_matches_exactextract(tmp_path):
     values = np.full((100, 100), -1.0, dtype="float32")
     values[:, :30] = 2.0
     values[:50, 30:40] = 0.2
     path = write_tif(tmp_path / "flood_depth.tif", values, X0, Y0 + 100, 1.0, CRS_GK, nodata=-1.0)
-    shapes = [box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 20.5, Y0 + 3.3, X0 + 44.1, Y0 + 70.2)]
+    shapes = [
+        box(X0, Y0, X0 + 100, Y0 + 100),
+        box(X0 + 20.5, Y0 + 3.3, X0 + 44.1, Y0 + 70.2),
+        box(X0 + 60, Y0 + 10, X0 + 90, Y0 + 40),  # wholly on nodata
+    ]
     out = run(parcels(*shapes), flood_depth=path)
-    indicator = (values > 0.5).astype("float32")
+    # the reference: the indicator with the raster's nodata, summarized by exactextract (nodata cells skipped)
+    indicator = np.where(values == -1.0, -1.0, values > 0.5).astype("float32")
     profile = {"driver": "GTiff", "width": 100, "height": 100, "count": 1, "dtype": "float32", "crs": CRS_GK}
     with MemoryFile() as mem:
-        with mem.open(**profile, transform=from_origin(X0, Y0 + 100, 1.0, 1.0)) as ds:
+        with mem.open(**profile, transform=from_origin(X0, Y0 + 100, 1.0, 1.0), nodata=-1.0) as ds:
             ds.write(indicator, 1)
         with mem.open() as ds:
             ref = exact_extract(ds, parcels(*shapes), ["mean"], output="pandas")["mean"].to_numpy()
-    assert out["flood_share"].to_numpy() == pytest.approx(np.round(ref, 4))
-    assert out["flood_share"].iloc[0] == pytest.approx(0.30)
+    assert out["flood_share"].to_numpy() == pytest.approx(np.round(ref, 4), nan_ok=True)
+    # 3000 m² flooded of 3500 m² with a depth (nodata is not dry)
+    assert out["flood_share"].iloc[0] == pytest.approx(3000 / 3500, abs=1e-4)
+    assert np.isnan(out["flood_share"].iloc[2])
+    # the parcel on nodata is not checked for flood (nor scored on it), like a parcel outside the raster
+    assert out["missing"].tolist() == [["site:flood"], ["site:flood"], []]
+    assert out["readiness_score"].iloc[2] == 100.0
+    assert any("flood_depth.tif" in w for w in out.attrs["warnings"])
 
 
 def test_flood_raster_in_geographic_crs(tmp_path):
@@ -330,6 +342,52 @@ def test_dem_and_flood_in_different_crss(tmp_path):
     assert row["slope_mean_pct"] == pytest.approx(9.0, abs=0.005)
     assert row["flood_share"] == pytest.approx(0.30)
     assert row["missing"] == ["site:leveling", "site:flood"]
+
+
+@pytest.mark.parametrize(
+    ("dem_cell", "dem_shift"),
+    [(3.0, 0.7), (5.0, 0.0), (10.0, 0.0), (10.0, 0.7)],
+    ids=["3m-shifted", "5m-aligned", "same-grid", "10m-shifted"],
+)
+def test_dem_and_flood_on_different_grids_in_one_crs(tmp_path, dem_cell, dem_shift):
+    # flood on 10 m cells; the DEM on `dem_cell` cells with its origin `dem_shift` m off the flood grid
+    depth = np.zeros((30, 30), dtype="float32")
+    depth[:, 10:14] = 1.0  # x X0 … X0 + 40 m: 40 % of the parcel
+    flood = write_tif(tmp_path / "flood_depth.tif", depth, X0 - 100, Y0 + 200, 10.0, CRS_GK)
+    dem = plane_dem(tmp_path, 0.03, cell=dem_cell, size=int(400 / dem_cell), x0=X0 + dem_shift, y0=Y0)
+    row = run(parcels(box(X0, Y0, X0 + 100, Y0 + 100)), dem=dem, flood_depth=flood).iloc[0]
+    assert row["slope_mean_pct"] == pytest.approx(3.0, abs=0.005)
+    assert row["flood_share"] == pytest.approx(0.40)
+    assert row["missing"] == ["site:flood"]
+
+
+@pytest.mark.parametrize("cell", [2.0, 10.0, 30.0])
+def test_float32_plane_of_exactly_the_limit_passes_leveling(tmp_path, cell):
+    size = int(1500 / cell)
+    x = (np.arange(size) + 0.5) * cell
+    dem = write_tif(tmp_path / "dem.tif", np.tile(0.08 * x + 123.4, (size, 1)), X0, Y0 + 1500, cell, CRS_GK)
+    frame = parcels(
+        *(
+            box(X0 + 100 + i * 137.3, Y0 + 100 + i * 11.1, X0 + 197.7 + i * 137.3, Y0 + 161.3 + i * 11.1)
+            for i in range(5)
+        )
+    )
+    raw = mean_slope_pct(dem, frame.geometry)
+    assert (raw > 8.0).any()  # float32 noise: an unrounded comparison would fail the plane
+    out = run(frame, dem=dem)
+    assert out["slope_mean_pct"].tolist() == [8.0] * 5
+    assert all(m == [] for m in out["missing"])
+
+
+def test_site_rules_compare_the_reported_values():
+    rules = {"readiness.max_slope_pct": 8.0, "readiness.flood_depth_m": 0.5, "readiness.flood_max_share": 0.1}
+    slope = np.array([8 + 1e-6, 8.004, 8.006, np.nan])
+    share = np.array([0.1 + 1e-9, 0.10004, 0.10006, np.nan])
+    leveling, flood = site_checks(slope, share, rules)
+    assert leveling.raised.tolist() == [False, False, True, False]
+    assert flood.raised.tolist() == [False, False, True, False]
+    assert leveling.evidence(np.array([2]))[0]["slope_mean_pct"] == 8.01
+    assert flood.evidence(np.array([2]))[0]["flood_share"] == 0.1001
 
 
 # ── bad rasters are input errors ───────────────────────────────────────────────────────────────

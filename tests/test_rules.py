@@ -1,5 +1,12 @@
-import pytest
+import re
 
+import pytest
+from typer.testing import CliRunner
+
+import geopandas as gpd
+from shapely import box
+
+from api.cli import app
 from gis.errors import InputError
 from gis.rules import load_rules
 
@@ -53,3 +60,79 @@ def test_unknown_rule_is_input_error():
 def test_wrong_type_is_input_error():
     with pytest.raises(InputError, match="coverage_min"):
         load_rules(overrides={"low_efficiency.coverage_min": "high"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        (
+            {"readiness": {"required_infrastructure": ["road", "sewer"]}},
+            "rules.readiness.required_infrastructure",
+        ),
+        ({"readiness": {"service_distance_m": {"sewer": 50.0}}}, "rules.readiness.service_distance_m"),
+    ],
+    ids=["required", "service-distance"],
+)
+def test_unknown_infrastructure_kind_is_input_error(overrides, field):
+    with pytest.raises(
+        InputError, match=rf"^file zone.toml, field {re.escape(field)}: unknown infrastructure kind 'sewer'"
+    ):
+        load_rules(overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"readiness.service_distance_m": {"heat": -1.0}}, "rules.readiness.service_distance_m.heat"),
+        ({"readiness.service_distance_m": {"heat": float("nan")}}, "rules.readiness.service_distance_m.heat"),
+        ({"readiness.service_distance_m": {"heat": "far"}}, "rules.readiness.service_distance_m.heat"),
+        ({"readiness.hv_corridor_half_width_m": {"110": -5}}, "rules.readiness.hv_corridor_half_width_m.110"),
+        ({"readiness.hv_corridor_default_m": -10.0}, "rules.readiness.hv_corridor_default_m"),
+    ],
+    ids=["negative", "nan", "text", "hv-width", "hv-default"],
+)
+def test_bad_distance_is_input_error(overrides, field):
+    with pytest.raises(
+        InputError, match=rf"^file zone.toml, field {re.escape(field)}: must be a distance ≥ 0"
+    ):
+        load_rules(overrides=overrides)
+
+
+def test_non_numeric_voltage_key_is_input_error():
+    with pytest.raises(InputError, match=r"field rules.readiness.hv_corridor_half_width_m: voltage 'high'"):
+        load_rules(overrides={"readiness.hv_corridor_half_width_m": {"high": 30.0}})
+
+
+def test_zero_service_distance_is_accepted():
+    rules = load_rules(
+        overrides={"readiness": {"service_distance_m": {"heat": 0}, "required_infrastructure": ["heat"]}}
+    )
+    assert rules["readiness.service_distance_m"]["heat"] == 0
+    assert rules["readiness.required_infrastructure"] == ["heat"]
+
+
+@pytest.mark.parametrize(
+    ("zone_toml", "field"),
+    [
+        (
+            '[rules.readiness]\nrequired_infrastructure = ["road", "sewer"]\n',
+            "rules.readiness.required_infrastructure",
+        ),
+        ("[rules.readiness.service_distance_m]\nheat = -1.0\n", "rules.readiness.service_distance_m.heat"),
+    ],
+    ids=["unknown-kind", "negative-distance"],
+)
+def test_readiness_cli_exits_2_on_a_bad_zone_rule(tmp_path, zone_toml, field):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    gpd.GeoDataFrame(
+        {"parcel_id": ["P1"]}, geometry=[box(500_000, 3_000_000, 500_100, 3_000_100)], crs=4547
+    ).to_file(bundle / "parcels.geojson")
+    (bundle / "zone.toml").write_text(zone_toml, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["readiness", str(bundle), "--as-of", "2025-08-31", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"file {bundle / 'zone.toml'}, field {field}:" in lines[0]
+    assert "Traceback" not in result.output

@@ -21,9 +21,10 @@ Decisions where the contract leaves room (each is documented where it is impleme
   distance when that distance is ≤ the service distance. The evidence of ``infra:*`` adds the nearest planned one;
 - rasters: parcels are reprojected to the raster's CRS; slope by Horn on cell sizes in metres; zonal means weighted
   by cell coverage fraction (exactextract). A parcel without valid raster cells gets null and that rule is not
-  applied to it (nor counted in the score); flood nodata inside the raster is dry (see `terrain`);
+  applied to it (nor counted in the score); flood nodata is left out of the share's denominator (see `terrain`);
 - numbers are rounded for output (distances and areas 0.01 m / m², slope 0.01 %, shares 0.0001); the rules compare
-  the unrounded values.
+  the unrounded values, except leveling and flood, which compare the slope and flood share as reported (float32
+  DEM noise must not fail a plane of exactly 8 %).
 """
 
 from gis.readiness.run import READINESS_COLUMNS, examined_mask, run_readiness

@@ -37,6 +37,11 @@ __all__ = ["Check", "Examined", "Networks"]
 
 Evidence = Callable[[np.ndarray], list[dict[str, Any]]]
 
+#: decimals of the reported slope (%) and flood share; the site rules compare these rounded values, so that float32
+#: noise on a plane of exactly the limit does not fail it, and the reported value always agrees with the verdict
+SLOPE_DIGITS = 2
+SHARE_DIGITS = 4
+
 
 @dataclass
 class Examined:
@@ -428,15 +433,20 @@ def site_values(
 
 
 def site_checks(slope: np.ndarray | None, share: np.ndarray | None, rules: Mapping[str, Any]) -> list[Check]:
-    """``site:leveling`` and ``site:flood``, only for the rasters that exist (NaN = no data there: not raised)."""
+    """``site:leveling`` and ``site:flood``, only for the rasters that exist (NaN = no data there: not raised).
+
+    The values are compared as reported (`SLOPE_DIGITS`, `SHARE_DIGITS`).
+    """
     out = []
     if slope is not None:
         limit = float(rules["readiness.max_slope_pct"])
         out.append(
             Check(
                 "site:leveling",
-                slope > limit,
-                lambda idx: [{"slope_mean_pct": s, "max_slope_pct": limit} for s in _nums(slope[idx], 2)],
+                np.round(slope, SLOPE_DIGITS) > limit,
+                lambda idx: [
+                    {"slope_mean_pct": s, "max_slope_pct": limit} for s in _nums(slope[idx], SLOPE_DIGITS)
+                ],
             )
         )
     if share is not None:
@@ -445,10 +455,10 @@ def site_checks(slope: np.ndarray | None, share: np.ndarray | None, rules: Mappi
         out.append(
             Check(
                 "site:flood",
-                share > most,
+                np.round(share, SHARE_DIGITS) > most,
                 lambda idx: [
-                    {"flood_share": _num(s, 4), "flood_depth_m": depth, "flood_max_share": most}
-                    for s in share[idx]
+                    {"flood_share": s, "flood_depth_m": depth, "flood_max_share": most}
+                    for s in _nums(share[idx], SHARE_DIGITS)
                 ],
             )
         )

@@ -27,6 +27,8 @@ __all__ = ["as_segments", "nearest_distance"]
 
 #: first search distance (m); it grows 4x per round, through the service distance, up to MAX_GROWTH times it
 START_RADIUS = 25.0
+#: floor of ``radius``: the search distance only grows by multiplying, so it must start above 0
+MIN_RADIUS = 1.0
 MAX_GROWTH = 64.0
 #: beyond the service distance, a round with more candidate pairs per parcel than this goes to GEOS instead
 MAX_PAIRS_PER_PARCEL = 64
@@ -99,7 +101,8 @@ def nearest_distance(
         Lines or polygons in the same projected CRS.
     radius : float
         Distance within which the vectorized search is used (the service distance); farther parcels use GEOS's
-        nearest query. Any value gives the same result; it only moves work between the two paths.
+        nearest query. Any value gives the same result; it only moves work between the two paths. Values below
+        `MIN_RADIUS` (0 included) are raised to it.
 
     Returns
     -------
@@ -114,7 +117,10 @@ def nearest_distance(
     array([ 5., 10.])
     >>> nearest_distance(np.array([box(0, 0, 10, 10)]), lines, radius=1).tolist()
     [5.0]
+    >>> nearest_distance(np.array([box(0, 0, 10, 10), box(0, 15, 10, 20)]), lines, radius=0).tolist()
+    [5.0, 0.0]
     """
+    radius = max(float(radius), MIN_RADIUS)
     n = len(parcels)
     out = np.full(n, np.nan)
     features = as_segments(features)

@@ -134,8 +134,10 @@ def run_readiness(bundle: Bundle, as_of: date, rules: Mapping[str, Any]) -> gpd.
     out["readiness_tier"] = _column(out.index, rows, tier, fill="supplied")
     out["missing"] = _column(out.index, rows, [[d["code"] for d in row] for row in details])
     out["readiness_score"] = _floats(len(out), rows, score)
-    out["slope_mean_pct"] = _floats(len(out), rows, None if slope is None else np.round(slope, 2))
-    out["flood_share"] = _floats(len(out), rows, None if flood is None else np.round(flood, 4))
+    out["slope_mean_pct"] = _floats(
+        len(out), rows, None if slope is None else np.round(slope, ck.SLOPE_DIGITS)
+    )
+    out["flood_share"] = _floats(len(out), rows, None if flood is None else np.round(flood, ck.SHARE_DIGITS))
     out["infra_distance_m"] = _column(out.index, rows, distances)
     out["served_by"] = _column(out.index, rows, level)
     out["missing_detail"] = _column(out.index, rows, details)
