@@ -249,6 +249,15 @@ def test_header_without_at():
     assert warned(result, "header line without the closing @")
 
 
+def test_unknown_kind_is_built_as_the_assumed_polygon():
+    result = read(HEADER + SQUARE.replace(",面,", ",Polygon,"))
+    row = result.gdf.iloc[0]
+    assert row.geometry.equals(SQUARE_GEOM)
+    assert row.geometry_kind == "面"
+    assert warned(result, "'Polygon',按面读取 (no 面/线/点 in header; polygon assumed)")
+    assert not warned(result, "not a polygon")
+
+
 def test_line_and_point_kinds():
     result = read(HEADER + SQUARE.replace(",面,", ",线,"))
     assert result.gdf.geometry.iloc[0].geom_type == "LineString"
@@ -278,6 +287,31 @@ def test_mixed_column_order_is_an_error():
     rows[2] = f"{n},{r},{e},{x}"
     with pytest.raises(InputError, match=r"test.txt.*第 10 行"):
         read(HEADER + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [
+        "340000.000,39500100.000",  # a digit dropped from the northing
+        "34000000.000,39500100.000",  # a digit added
+        "3400000.000,3950010.000",  # a digit dropped from the easting (its zone prefix is then added)
+    ],
+)
+def test_one_mistyped_coordinate_names_the_row_and_its_values(typo):
+    text = HEADER + SQUARE.replace("J3,1,3400000.000,39500100.000", f"J3,1,{typo}")
+    x, y = typo.split(",")
+    with pytest.raises(InputError, match=rf"第 11 行.*X={x}, Y={y} 离本地块其他点.*a typo") as info:
+        read(text)
+    assert info.value.feature == "D1"
+
+
+def test_far_south_northing_with_a_prefixed_easting():
+    # about 4°N (南沙): the northing has the magnitude of an unprefixed easting, the prefix settles the order
+    text = HEADER.replace("带号=39", "带号=37") + SQUARE.replace(",3400", ",450").replace(",395", ",375")
+    result = read(text)
+    assert result.crs.to_epsg() == 4525
+    assert result.gdf.geometry.iloc[0].equals(shapely.box(37500000, 450000, 37500100, 450100))
+    assert not warned(result, "columns swapped")
 
 
 @pytest.mark.parametrize(
@@ -324,8 +358,49 @@ def test_no_zone_anywhere_needs_a_crs():
     assert result.crs.to_epsg() == 4548
 
 
-def test_given_crs_with_the_wrong_false_easting_is_reported():
-    assert warned(read(HEADER + SQUARE, crs="EPSG:4548"), "eastings do not match the given CRS")
+@pytest.mark.parametrize(
+    ("prefixed", "crs", "fragment"),
+    [
+        (True, "EPSG:4548", "zone prefix removed to fit the crs"),  # the same zone without the prefix
+        (False, "EPSG:4527", "zone prefix added to fit the crs"),
+        (False, "EPSG:4548", None),
+    ],
+)
+def test_given_crs_gets_the_zone_prefix_it_needs(prefixed, crs, fragment):
+    text = HEADER.replace("带号=39", "带号=") + (SQUARE if prefixed else SQUARE.replace(",395", ",5"))
+    result = read(text, crs=crs)
+    shift = 0.0 if crs == "EPSG:4527" else -39e6
+    assert result.gdf.geometry.iloc[0].equals(shapely.affinity.translate(SQUARE_GEOM, xoff=shift))
+    assert result.gdf.crs.equals(crs)
+    if fragment is None:
+        assert result.warnings == []
+    else:
+        assert warned(result, fragment)
+        assert not warned(result, "crs overrides the file")
+
+
+@pytest.mark.parametrize(
+    ("text", "crs", "match"),
+    [
+        (HEADER + SQUARE, "garbage", "unknown CRS 'garbage'"),
+        (HEADER + SQUARE, "EPSG:99999", "unknown CRS 'EPSG:99999'"),
+        (HEADER + SQUARE, "EPSG:4526", "zone prefix 39, the crs is 3-degree zone 38"),
+        (HEADER + SQUARE, "EPSG:4498", "zone prefix 39, the crs is 6-degree zone 20"),
+        (HEADER + SQUARE, "EPSG:4326", "coordinates are metres but the crs is geographic"),
+        (HEADER + SQUARE.replace(",395", ",5"), "EPSG:3857", "outside China"),
+        (HEADER + SQUARE.replace(",395", ",5"), "EPSG:32617", "outside China"),
+        (
+            HEADER
+            + "5,,G1,经纬度,面,,,,@\nJ1,1,30.72,117.00\nJ2,1,30.72,117.01\nJ3,1,30.71,117.01\nJ1,1,30.72,117.00\n",
+            "EPSG:4527",
+            "coordinates are degrees but the crs is projected",
+        ),
+    ],
+)
+def test_given_crs_that_cannot_fit_is_an_error(text, crs, match):
+    with pytest.raises(InputError, match=match) as info:
+        read(text, crs=crs)
+    assert info.value.field == "crs"
 
 
 def test_given_crs_overriding_file_is_reported():
@@ -377,6 +452,17 @@ def test_point_count_that_matches_nothing():
     assert warned(read(HEADER + SQUARE.replace("5,1.0000", "7,1.0000")), "point count differs from rows")
 
 
+def test_point_count_message_says_what_it_compares():
+    # a ring of 3 rows is dropped: 8 rows in the file, 5 used
+    text = HEADER + SQUARE.replace("5,1.0000", "8,1.0000")
+    text += "J5,2,3400060.000,39500040.000\nJ6,2,3400040.000,39500040.000\nJ5,2,3400060.000,39500040.000\n"
+    result = read(text)
+    assert warned(result, "ring dropped")
+    assert not warned(result, "point count")  # 8 is the file's row count
+    result = read(text.replace("8,1.0000", "7,1.0000"))
+    assert warned(result, "界址点数 7 与坐标行数不符: 文件中 8 行,闭合及舍弃无效圈后为 5 行")
+
+
 def test_rings_split_by_closure_under_one_ring_number():
     text = HEADER + SQUARE.replace("5,1.0000", "10,0.9600")
     text += "J5,1,3400060.000,39500040.000\nJ6,1,3400040.000,39500040.000\nJ7,1,3400040.000,39500060.000\n"
@@ -385,6 +471,38 @@ def test_rings_split_by_closure_under_one_ring_number():
     geom = result.gdf.geometry.iloc[0]
     assert geom.equals(shapely.from_wkt(read_txt(B).gdf.geometry.iloc[0].wkt))
     assert result.warnings == ["第 14 行: 地块 D1 圈 1 位于另一圈内,作为洞 (ring 1 is a hole)"]
+
+
+@pytest.mark.parametrize("closing", ["3400100.001,39500000.000", "3400100.00,39499999.992"])
+def test_closing_row_naming_the_start_a_few_mm_off_is_snapped(closing):
+    text = HEADER + SQUARE.replace("J1,1,3400100.000,39500000.000\n", f"J1,1,{closing}\n").replace(
+        f"J1,1,{closing}", "J1,1,3400100.000,39500000.000", 1
+    )
+    result = read(text)
+    geom = result.gdf.geometry.iloc[0]
+    assert geom.equals(SQUARE_GEOM) and len(geom.exterior.coords) == 5 and geom.is_valid
+    assert warned(result, "closing point snapped to the start")
+    assert not warned(result, "ring closed automatically")
+    assert not warned(result, "point count")
+
+
+def test_closing_row_more_than_a_cm_off_is_not_snapped():
+    head, _ = SQUARE.rsplit("J1,", 1)
+    result = read(HEADER + head + "J1,1,3400100.020,39500000.000\n")
+    assert warned(result, "ring closed automatically")
+    assert not warned(result, "snapped")
+
+
+def test_parts_all_numbered_ring_one_are_reported():
+    text = HEADER + SQUARE.replace("5,1.0000", "10,2.0000")
+    text += "J5,1,3400100.000,39500200.000\nJ6,1,3400100.000,39500300.000\nJ7,1,3400000.000,39500300.000\n"
+    text += "J8,1,3400000.000,39500200.000\nJ5,1,3400100.000,39500200.000\n"
+    result = read(text)
+    assert result.gdf.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert result.warnings == [
+        "第 14 行: 地块 D1 圈号 1 下有多个互不包含的圈,作为多部件的另一部分 "
+        "(another part also numbered ring 1; multipart)"
+    ]
 
 
 def test_point_names_restarting_per_ring_and_closure_name_mismatch():
@@ -434,6 +552,19 @@ def test_duplicate_and_empty_parcel_ids():
     assert warned(result, "empty parcel id")
 
 
+def test_area_unit_is_not_guessed_from_an_invalid_polygon():
+    # a bow-tie: its signed lobes cancel, and an area of 0 looked like 1.0000 m²; it stays hectares
+    bow_tie = SQUARE.replace("J2,1,3400100.000,39500100.000", "J2,1,3400000.000,39500100.000").replace(
+        "J3,1,3400000.000,39500100.000", "J3,1,3400100.000,39500100.000"
+    )
+    result = read(HEADER + bow_tie)
+    assert warned(result, "invalid geometry")
+    assert result.gdf.declared_area_ha.iloc[0] == pytest.approx(1.0)
+    assert not warned(result, "area is in")
+    assert warned(result, "与计算面积 0.5000 公顷不符")  # compared with the repaired area
+    assert read(HEADER + bow_tie.replace("5,1.0000", "5,0.5000")).gdf.declared_area_ha.iloc[0] == 0.5
+
+
 def test_degenerate_ring_dropped():
     text = HEADER + SQUARE.replace("5,1.0000", "8,1.0000")
     text += "J5,2,3400060.000,39500040.000\nJ6,2,3400040.000,39500040.000\nJ5,2,3400060.000,39500040.000\n"
@@ -450,9 +581,36 @@ def test_encodings(codec):
     assert result.gdf.geometry.iloc[0].equals(SQUARE_GEOM)
 
 
+def test_utf8_bom_over_gbk_bytes():
+    result = read_txt(b"\xef\xbb\xbf" + (HEADER + SQUARE).encode("gbk"), name="test.txt")
+    assert result.encoding == "gb18030"
+    assert result.gdf["name"].iloc[0] == "一号地块"
+    assert warned(result, "BOM stripped, read as GB18030")
+
+
+def test_braces_on_the_first_and_last_point_rows():
+    rows = SQUARE.splitlines()
+    text = HEADER + rows[0] + "\n{" + "\n".join(rows[1:]) + "}\n"
+    result = read(text)
+    assert result.gdf.geometry.iloc[0].equals(SQUARE_GEOM)
+    assert warned(result, "template braces removed")
+    assert not warned(result, "closing point name differs")
+
+
 def test_crlf_and_cr_line_ends():
     for eol in ("\r\n", "\r"):
         assert read((HEADER + SQUARE).replace("\n", eol)).gdf.geometry.iloc[0].equals(SQUARE_GEOM)
+
+
+def test_degree_coordinates_with_longitude_first():
+    text = HEADER.replace("带号=39", "带号=") + (
+        "5,,G1,经纬度,面,,,,@\nJ1,1,117.00,30.72\nJ2,1,117.01,30.72\nJ3,1,117.01,30.71\nJ4,1,117.00,30.71\n"
+        "J1,1,117.00,30.72\n"
+    )
+    result = read(text)
+    assert result.gdf.geometry.iloc[0].bounds == pytest.approx((117.0, 30.71, 117.01, 30.72))
+    assert warned(result, "X 列为经度、Y 列为纬度")
+    assert not warned(result, "X=纬度,Y=经度")
 
 
 def test_degree_coordinates():

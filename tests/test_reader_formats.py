@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import LineString, box
 
 from gis.errors import InputError
+from gis.formats.shapefile import shapefile_zip
 from gis.io import read_bundle
 
 # parcels around 117°E 31.5°N in CGCS2000 3-degree zone 39 (prefixed, EPSG:4527) and CM 117E (EPSG:4548)
@@ -155,12 +158,46 @@ def test_shapefile_cpg_saying_utf8_over_gbk_is_retried_as_gb18030(tmp_path: Path
     assert any("GB18030" in w for w in bundle.warnings)
 
 
+def test_shapefile_cpg_saying_utf8_over_gbk_values_with_ascii_field_names(tmp_path: Path) -> None:
+    # no field name fails to decode, so only the values tell (Arrow decodes them late)
+    _parcels(n=2, name=["城东地块一号", "城西地块"]).to_file(tmp_path / "parcels.shp", encoding="GBK")
+    (tmp_path / "parcels.cpg").write_text("UTF-8")
+    bundle = read_bundle(tmp_path)
+    assert bundle.parcels["name"].tolist() == ["城东地块一号", "城西地块"]
+    assert any("GB18030" in w for w in bundle.warnings)
+
+
 def test_shapefile_read_with_a_wrong_encoding_warns_about_garbled_text(tmp_path: Path) -> None:
     gdf = _parcels(n=2, 名称=["城东地块一号", "城西地块"])
     gdf.to_file(tmp_path / "parcels.shp", encoding="GBK")
     bundle = read_bundle(tmp_path, encoding="latin-1")
     assert bundle.parcels["parcel_id"].tolist() == ["P1", "P2"]
     assert any("乱码" in w and "garbled" in w for w in bundle.warnings)
+
+
+def test_our_shapefile_export_reads_back_as_a_bundle_layer(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    _parcels(
+        n=2,
+        name=["城东地块一号", "甪直镇堃园"],
+        planned_use=["工业", "仓储"],
+        supply_status=["已供", "未供"],
+        supplied_on=["2021-03-04", None],
+        agreed_start_on=["2021-09-04", None],
+        land_price_wan=[1234.5, None],
+        investment_min_wan_per_mu=[300.0, None],
+        compensation_done=[True, False],
+    ).to_file(tmp_path / "src" / "parcels.geojson")
+    parcels = read_bundle(tmp_path / "src").parcels
+    with zipfile.ZipFile(io.BytesIO(shapefile_zip(parcels, "parcels"))) as archive:
+        archive.extractall(tmp_path / "shp")
+    bundle = read_bundle(tmp_path / "shp")
+    back = bundle.parcels
+    assert back.columns.tolist() == parcels.columns.tolist()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(parcels.drop(columns="geometry"))
+    )
+    assert back.geometry.geom_equals(parcels.geometry).all()
 
 
 def test_shapefile_without_prj_is_an_error(tmp_path: Path) -> None:

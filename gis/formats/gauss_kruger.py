@@ -13,6 +13,7 @@ import numpy as np
 
 import geopandas as gpd
 from pyproj import CRS
+from pyproj.transformer import AreaOfInterest, TransformerGroup
 
 from gis.crs import gk3_zone
 from gis.errors import InputError
@@ -22,6 +23,7 @@ __all__ = [
     "Datum",
     "GkZone",
     "datum_from_text",
+    "datum_shift_note",
     "nearest_3deg_zone",
     "parse_gk_crs",
     "to_gk",
@@ -142,6 +144,33 @@ def parse_gk_crs(crs: object) -> GkZone | None:
         if code - base in _ZONES[width]:
             return GkZone(datum, width, code - base, prefixed)
     return None
+
+
+def datum_shift_note(crs: CRS, lonlat_bounds: tuple[float, float, float, float]) -> str | None:
+    """A warning when PROJ has only its "ballpark" operation (no datum shift) from `crs` to WGS 84 where the data lies.
+
+    CGCS2000 and WGS 84 agree to well under a metre, and their ballpark operation is the accepted practice
+    (FORMATS.md §2). For Xian-80 and Beijing-54 it ignores a datum difference of tens of metres; PROJ has a real
+    transformation only for a few Beijing-54 basins, so the bounds (lon/lat) choose.
+    """
+    geodetic = crs.geodetic_crs
+    if geodetic is None or geodetic.to_epsg() in (4326, 4490):
+        return None
+    west, south, east, north = (float(v) for v in lonlat_bounds)
+    try:
+        group = TransformerGroup(
+            crs, 4326, always_xy=True, area_of_interest=AreaOfInterest(west, south, east, north)
+        )
+    except Exception:  # an AOI PROJ rejects: judge by the operations without it
+        group = TransformerGroup(crs, 4326, always_xy=True)
+    best = group.transformers[0].description if group.transformers else ""
+    if best and "ballpark" not in best.lower():
+        return None
+    return (
+        f"{geodetic.name} 到 WGS 84 没有可用的基准转换参数,只做了近似转换(未改正基准差),"
+        f"位置可能偏差数十米 (no datum-shift parameters from {geodetic.name} to WGS 84: PROJ's ballpark "
+        "transformation was used, positions may be off by tens of metres)"
+    )
 
 
 def nearest_3deg_zone(lon: float) -> int:

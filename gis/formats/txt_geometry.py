@@ -12,9 +12,11 @@ import numpy as np
 
 import geopandas as gpd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from gis.formats.gauss_kruger import GkZone, datum_from_text, nearest_3deg_zone, parse_gk_crs, zone_width
+from gis.formats.gcj02 import in_china
 from gis.formats.txt_parse import HEADER_ALIASES, ParcelRows, Reporter
 from gis.schema import LAYERS
 from gis.units import M2_PER_HA, M2_PER_MU
@@ -36,6 +38,9 @@ _UNIT_CANON = {
     "亩": "mu",
 }
 _SAME_POINT = 5e-4  # metres: files carry 2–3 decimals
+# a closing row that names the ring's first point may be this far off (rounding, a 2-decimal copy): snapped
+_SNAP = 0.01
+_FAR = 1e5  # metres: no parcel polygon spans 100 km, so a vertex that far from the others is a typo
 _USE_KEYWORDS = (
     ("industrial", ("工业", "工矿")),
     ("warehouse", ("仓储", "物流")),
@@ -59,14 +64,29 @@ def _orient(
     if swap_xy is None and (lat_lon or lon_lat):
         if lon_lat:
             a, b = b, a
-        reader.notes.add("坐标为经纬度(X=纬度,Y=经度),不是高斯投影坐标 (coordinates are degrees)")
+            reader.notes.add(
+                "坐标为经纬度,X 列为经度、Y 列为纬度,已交换为 X=纬度、Y=经度 "
+                "(coordinates are degrees with X = longitude; columns swapped)"
+            )
+        else:
+            reader.notes.add("坐标为经纬度(X=纬度,Y=经度),不是高斯投影坐标 (coordinates are degrees)")
         return a, b, "geographic"
     if swap_xy is None:
-        swapped = (a >= 1e7) | ((a >= 1.5e5) & (a <= 8.5e5) & (b > 1.5e6))
-        standard = (b >= 1e7) | ((b >= 1.5e5) & (b <= 8.5e5) & (a > 1.5e6))
+        # a zone-prefixed column (≥ 1e7) is the easting; only without one do the magnitudes decide (in the far
+        # south a northing of 450 000 looks like an unprefixed easting)
+        a_prefixed, b_prefixed = a >= 1e7, b >= 1e7
+        neither = ~a_prefixed & ~b_prefixed
+        swapped = (a_prefixed & ~b_prefixed) | (neither & (a >= 1.5e5) & (a <= 8.5e5) & (b > 1.5e6))
+        standard = (b_prefixed & ~a_prefixed) | (neither & (b >= 1.5e5) & (b <= 8.5e5) & (a > 1.5e6))
         if swapped.any() and standard.any():
-            odd = lines[swapped][0] if swapped.sum() <= standard.sum() else lines[standard][0]
-            reader.fail("各行坐标的 X/Y 顺序不一致 (rows disagree on the X/Y column order)", int(odd))
+            odd, usual = (swapped, standard) if swapped.sum() <= standard.sum() else (standard, swapped)
+            i = int(np.flatnonzero(odd)[0])
+            order = "X=北、Y=东" if usual is standard else "X=东、Y=北"
+            reader.fail(
+                f"坐标 X={a[i]:.3f}, Y={b[i]:.3f} 与其他 {int(usual.sum())} 行({order})的列顺序不符 "
+                "(this row's X/Y order differs from the other rows': swapped columns, or a typo)",
+                int(lines[i]),
+            )
         if swapped.any():
             reader.notes.add("第 3 列是东坐标、第 4 列是北坐标,已交换;标准为 X=北,Y=东 (columns swapped)")
             return b, a, "projected"
@@ -76,6 +96,21 @@ def _orient(
             )
         return a, b, "projected"
     return (b, a, "projected") if swap_xy else (a, b, "projected")
+
+
+def _check_outliers(
+    parcel: ParcelRows, north: np.ndarray, east: np.ndarray, reader: Reporter, label: str
+) -> None:
+    """Fail on a vertex far from the parcel's other vertices (a digit dropped or added), naming its row."""
+    off = np.maximum(np.abs(north - np.median(north)), np.abs(east - np.median(east)))
+    i = int(np.argmax(off))
+    if off[i] > _FAR:
+        reader.fail(
+            f"地块 {label} 的坐标 X={parcel.a[i]:.3f}, Y={parcel.b[i]:.3f} 离本地块其他点约 {off[i] / 1000:.0f} 公里,"
+            "疑似数值输入错误 (a coordinate far from the parcel's other points: a typo?)",
+            parcel.lines[i],
+            label,
+        )
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -154,16 +189,19 @@ def _rings(parcel: ParcelRows, north: np.ndarray, east: np.ndarray, reader: Repo
     notes = reader.notes
     polygon = parcel.fields.get("geometry_kind") in (None, "面")
     numbers = np.asarray(parcel.rings)
+    names = np.asarray(parcel.names, dtype=object)
     breaks = np.flatnonzero(np.diff(numbers) != 0) + 1
     groups: list[tuple[int, int]] = []
     for run_start, run_end in zip(np.r_[0, breaks], np.r_[breaks, len(numbers)], strict=True):
         start = int(run_start)
         while start < run_end:
-            # the ring ends at the first later row that repeats its first point
+            # the ring ends at the first later row that repeats its first point (by name, within _SNAP)
             later = slice(start + 1, run_end)
+            d_north = np.abs(north[later] - north[start])
+            d_east = np.abs(east[later] - east[start])
             hits = np.flatnonzero(
-                (np.abs(north[later] - north[start]) <= _SAME_POINT)
-                & (np.abs(east[later] - east[start]) <= _SAME_POINT)
+                ((d_north <= _SAME_POINT) & (d_east <= _SAME_POINT))
+                | ((names[later] == names[start]) & (d_north <= _SNAP) & (d_east <= _SNAP))
             )
             end = start + 2 + int(hits[0]) if len(hits) else int(run_end)
             groups.append((start, end))
@@ -181,6 +219,17 @@ def _rings(parcel: ParcelRows, north: np.ndarray, east: np.ndarray, reader: Repo
                 parcel.lines[last],
             )
         xy = np.column_stack([east[first:end], north[first:end]])
+        if not closed and last > first and parcel.names[last] == parcel.names[first]:
+            d_east, d_north = abs(east[last] - east[first]), abs(north[last] - north[first])
+            if max(d_east, d_north) <= _SNAP:
+                gap = float(np.hypot(d_east, d_north))
+                closed = True
+                xy[-1] = xy[0]
+                notes.line(
+                    f"地块 {label} 圈 {ring_no} 闭合点 {parcel.names[last]} 与起点相差 {gap * 1000:.0f} 毫米,"
+                    "已取起点坐标闭合 (closing point snapped to the start)",
+                    parcel.lines[last],
+                )
         if not polygon:
             rings.append((ring_no, line, xy))
             continue
@@ -226,12 +275,21 @@ def _assemble(rings: list, reader: Reporter, label: str):
             depth[i] += 1
             j = container[j]
     parts = []
+    ring1_shells = 0
     for i, (ring_no, line, xy) in enumerate(rings):
         if depth[i] % 2:
             if ring_no == 1:
                 reader.notes.line(f"地块 {label} 圈 1 位于另一圈内,作为洞 (ring 1 is a hole)", line)
             continue
-        if ring_no != 1:
+        ring1_shells += ring_no == 1
+        if ring_no == 1 and ring1_shells > 1:
+            # separated only by closure: a second outer ring under the same number is easy to miss
+            reader.notes.line(
+                f"地块 {label} 圈号 1 下有多个互不包含的圈,作为多部件的另一部分 "
+                "(another part also numbered ring 1; multipart)",
+                line,
+            )
+        elif ring_no != 1:
             where = "不在其他圈内" if depth[i] == 0 else "位于洞内(岛)"
             reader.notes.line(
                 f"地块 {label} 圈 {ring_no} {where},作为多部件的另一部分而非洞 (extra part, not a hole)", line
@@ -242,9 +300,16 @@ def _assemble(rings: list, reader: Reporter, label: str):
 
 
 def _area_ha(
-    value: str | None, computed_m2: float | None, reader: Reporter, label: str, line: int
+    value: str | None,
+    computed_m2: float | None,
+    reader: Reporter,
+    label: str,
+    line: int,
+    *,
+    guess_unit: bool = True,
 ) -> float | None:
-    """The declared 地块面积 in hectares: strip unit suffixes, else tell ha, m² and 亩 apart by the computed area."""
+    """The declared 地块面积 in hectares: strip unit suffixes, else tell ha, m² and 亩 apart by the computed area
+    (not when `guess_unit` is off: the area of an invalid polygon says nothing about the unit)."""
     notes = reader.notes
     if value is None:
         notes.line(f"地块 {label} 缺少地块面积 (no declared area)", line)
@@ -260,6 +325,8 @@ def _area_ha(
     if computed_m2 is None:
         return _to_ha(number, unit or "ha")
     computed_ha = computed_m2 / M2_PER_HA
+    if unit is None and not guess_unit:
+        unit = "ha"
     if unit is None:
         candidates = {"ha": number, "m2": number / M2_PER_HA, "mu": number * M2_PER_MU / M2_PER_HA}
         unit = next((u for u, v in candidates.items() if _close(v, computed_ha)), None)
@@ -322,9 +389,10 @@ def _check_count(parcel: ParcelRows, rings: list, reader: Reporter, label: str) 
         )
         return
     closed_rows = sum(len(xy) for _, _, xy in rings)
+    file_rows = len(parcel.rings)
     vertices = closed_rows - len(rings)
     if count == closed_rows or (
-        parcel.fields.get("geometry_kind") not in (None, "面") and count == len(parcel.rings)
+        parcel.fields.get("geometry_kind") not in (None, "面") and count == file_rows
     ):
         return
     if count == vertices:
@@ -332,10 +400,109 @@ def _check_count(parcel: ParcelRows, rings: list, reader: Reporter, label: str) 
             f"地块 {label} 的界址点数 {count} 是顶点数而非坐标行数 {closed_rows} (count {count} = vertices, not rows)",
             parcel.line,
         )
-    else:
+    # equal to the file's rows: the dropped ring or the added closure is reported already
+    elif count != file_rows:
+        used = f",闭合及舍弃无效圈后为 {closed_rows} 行" if closed_rows != file_rows else ""
         reader.notes.line(
-            f"地块 {label} 的界址点数 {count} 与坐标行数 {len(parcel.rings)} 不符 (point count differs from rows)",
+            f"地块 {label} 的界址点数 {count} 与坐标行数不符: 文件中 {file_rows} 行{used} "
+            f"(point count differs from rows: {count} declared, {file_rows} in the file)",
             parcel.line,
+        )
+
+
+def _user_crs(crs: object, reader: Reporter) -> CRS:
+    try:
+        return CRS.from_user_input(crs)
+    except CRSError:
+        reader.fail(
+            f"无法识别的坐标系 {crs!r} (unknown CRS {crs!r}; give an EPSG code such as EPSG:4527)",
+            field="crs",
+        )
+
+
+def _fit_user_crs(
+    user_crs: CRS,
+    kind: str,
+    zone: GkZone | None,
+    file_crs: CRS | None,
+    north: np.ndarray,
+    east: np.ndarray,
+    reader: Reporter,
+) -> np.ndarray:
+    """The eastings in the given CRS: the zone prefix added or removed when the zone agrees; an error when the
+    coordinates cannot be in that CRS (degrees vs metres, another zone, off its area of use)."""
+    notes = reader.notes
+    label = user_crs.to_string()
+    if kind == "geographic" and not user_crs.is_geographic:
+        reader.fail(
+            f"坐标为经纬度,但指定的坐标系 {label} 是投影坐标系 (coordinates are degrees but the crs is projected)",
+            field="crs",
+        )
+    if kind == "projected" and user_crs.is_geographic:
+        reader.fail(
+            f"坐标为米制投影坐标,但指定的坐标系 {label} 是经纬度 (coordinates are metres but the crs is geographic)",
+            field="crs",
+        )
+    given = parse_gk_crs(user_crs) if kind == "projected" else None
+    same_zone = False
+    if given is not None:
+        prefix = int(np.floor(np.median(east) / 1e6))
+        if prefix >= 10:  # _resolve_zone has given every easting the same prefix
+            if (prefix, zone_width(prefix)) != (given.zone, given.width):
+                reader.fail(
+                    f"东坐标的带号前缀 {prefix} 与指定坐标系 {label} 的 {given.width}° 带 {given.zone} 不符 "
+                    f"(eastings carry zone prefix {prefix}, the crs is {given.width}-degree zone {given.zone})",
+                    field="crs",
+                )
+            if not given.prefixed:
+                east = east - prefix * 1e6
+                notes.add(
+                    f"已去除东坐标的带号前缀 {prefix},以符合指定的 {label} (zone prefix removed to fit the crs)"
+                )
+        elif given.prefixed:
+            east = east + given.zone * 1e6
+            notes.add(
+                f"已为东坐标补上带号前缀 {given.zone},以符合指定的 {label} (zone prefix added to fit the crs)"
+            )
+        same_zone = zone is not None and zone[:3] == given[:3]
+    if file_crs is not None and not same_zone and not user_crs.equals(file_crs):
+        notes.add(f"使用指定的 {label},文件推断为 {file_crs.to_string()} (crs overrides the file)")
+    _check_area_of_use(user_crs, north, east, reader)
+    return east
+
+
+def _check_area_of_use(crs: CRS, north: np.ndarray, east: np.ndarray, reader: Reporter) -> None:
+    """Fail when the coordinates land nowhere near the CRS's area of use (or cannot be transformed at all)."""
+    x, y = float(np.median(east)), float(np.median(north))
+    if crs.is_geographic:
+        lon, lat = x, y
+    else:
+        lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    label = crs.to_string()
+    if not (np.isfinite(lon) and np.isfinite(lat) and abs(lat) <= 90):
+        reader.fail(f"坐标与指定的坐标系 {label} 不符 (the coordinates do not fit the crs)", field="crs")
+    if not in_china(lon, lat):
+        # the format is China's (and the zone arithmetic China's): elsewhere the given CRS is the wrong one
+        reader.fail(
+            f"按指定的坐标系 {label},坐标中心 ({lon:.2f}, {lat:.2f}) 位于中国境外 "
+            "(with the given crs the coordinates lie outside China)",
+            field="crs",
+        )
+    area = crs.area_of_use
+    if area is None:
+        return
+    # the same thresholds as the bundle reader (gis.io.reader._check_area_of_use)
+    off = max(area.west - lon, lon - area.east, area.south - lat, lat - area.north, 0)
+    if off > 10:
+        reader.fail(
+            f"坐标中心 ({lon:.2f}, {lat:.2f}) 远在指定坐标系 {label} 的适用范围之外 "
+            "(the coordinates lie far outside the crs's area of use)",
+            field="crs",
+        )
+    if off > 1:
+        reader.notes.add(
+            f"坐标中心 ({lon:.2f}, {lat:.2f}) 在指定坐标系 {label} 的适用范围之外 "
+            "(the coordinates lie outside the crs's area of use; check the zone)"
         )
 
 
@@ -359,7 +526,7 @@ def build(
             )
     if not kept:
         reader.fail("没有坐标行 (no point rows)")
-    user_crs = CRS.from_user_input(crs) if crs is not None else None
+    user_crs = _user_crs(crs, reader) if crs is not None else None
     north, east, kind = _orient(kept, swap_xy, reader)
     zone: GkZone | None = None
     if kind == "geographic":
@@ -375,21 +542,8 @@ def build(
                     "部分坐标超出中国高斯投影带的范围 (coordinates outside a Chinese Gauss-Krüger zone)"
                 )
     if user_crs is not None:
-        if file_crs is not None and not user_crs.equals(file_crs):
-            notes.add(
-                f"使用指定的 {user_crs.to_string()},文件推断为 {file_crs.to_string()} (crs overrides the file)"
-            )
+        east = _fit_user_crs(user_crs, kind, zone, file_crs, north, east, reader)
         file_crs = user_crs
-        given = parse_gk_crs(user_crs)
-        if (
-            given is not None
-            and kind == "projected"
-            and abs(float(np.median(east)) - given.false_easting) > 1e6
-        ):
-            notes.add(
-                f"东坐标与指定 {user_crs.to_string()} 的东偏 {given.false_easting:.0f} 不符(带号前缀?) "
-                "(eastings do not match the given CRS)"
-            )
     assert file_crs is not None
     area_crs = None
     if file_crs.is_geographic:
@@ -415,12 +569,16 @@ def build(
         ids_seen.setdefault(label, 1)
         fields["parcel_id"] = label
         kind_text = parcel.fields.get("geometry_kind") or "面"
+        if kind_text == "面" and kind == "projected":
+            _check_outliers(parcel, p_north, p_east, reader, label)
         rings = _rings(parcel, p_north, p_east, reader, label)
         if not rings:
             reader.fail(f"地块 {label} 没有有效的圈 (no valid ring)", parcel.line, label)
+        valid = True
         if kind_text == "面":
             geom = _assemble(rings, reader, label)
-            if not shapely.is_valid(geom):
+            valid = bool(shapely.is_valid(geom))
+            if not valid:
                 reason = shapely.is_valid_reason(geom)
                 if repair:
                     geom = shapely.make_valid(geom)
@@ -439,11 +597,15 @@ def build(
         _check_count(parcel, rings, reader, label)
         computed = None
         if kind_text == "面":
+            # an invalid polygon's area (a bow-tie's lobes cancel) is no clue to the unit: compare, don't guess
+            measured = geom if valid else shapely.make_valid(geom)
             computed = float(
-                gpd.GeoSeries([geom], crs=file_crs).to_crs(area_crs).area.iloc[0] if area_crs else geom.area
+                gpd.GeoSeries([measured], crs=file_crs).to_crs(area_crs).area.iloc[0]
+                if area_crs
+                else measured.area
             )
         fields["declared_area_ha"] = _area_ha(
-            parcel.fields.get("declared_area_ha"), computed, reader, label, parcel.line
+            parcel.fields.get("declared_area_ha"), computed, reader, label, parcel.line, guess_unit=valid
         )
         fields["declared_points"] = _int_or_none(parcel.fields.get("declared_points"))
         fields["planned_use"] = _planned_use(parcel.fields.get("land_use"))

@@ -116,6 +116,14 @@ def decode(data: bytes, reader: Reporter) -> tuple[str, str]:
             try:
                 return data[len(bom) :].decode(codec), "utf-8-sig" if codec == "utf-8" else "utf-16"
             except UnicodeDecodeError as exc:
+                if codec == "utf-8":
+                    # an editor added a UTF-8 BOM to a GBK file: strip it and fall through to GB18030 (§1.12)
+                    data = data[len(bom) :]
+                    reader.notes.add(
+                        "文件以 UTF-8 BOM 开头,但内容不是 UTF-8,已去除 BOM 按 GB18030 读取 "
+                        "(UTF-8 BOM over non-UTF-8 text; BOM stripped, read as GB18030)"
+                    )
+                    break
                 line = data[: len(bom) + exc.start].count(b"\n") + 1
                 reader.fail(f"文件以 {codec.upper()} BOM 开头,但内容不是 {codec.upper()} (bad {codec})", line)
     try:
@@ -147,6 +155,12 @@ def parse(
         if not line:
             notes.line("空行,已跳过 (blank line skipped)", number)
             continue
+        if line[0] == "{" or line[-1] == "}":
+            # before the fast path, which would keep "{J1" as a point name
+            notes.line("花括号已去除 (template braces removed)", number)
+            line = line.strip("{}").strip()
+            if not line:
+                continue
         if section == COORD_SECTION and parcels and line.isascii() and _fast_point(line, number, parcels[-1]):
             continue  # the common case, a clean point row
         if line.startswith("\ufeff"):
@@ -159,11 +173,6 @@ def parse(
                 normalized = normalized.replace("，", ",")
                 notes.line("中文逗号已改为英文逗号 (Chinese comma replaced)", number)
             line = normalized
-        if line in ("{", "}") or line.startswith("{") or line.endswith("}"):
-            notes.line("花括号已去除 (template braces removed)", number)
-            line = line.strip("{}").strip()
-            if not line:
-                continue
         if line.startswith("[") and line.endswith("]"):
             inner = line[1:-1].strip()
             if section == COORD_SECTION and inner.endswith("@") and "," in inner:
@@ -254,12 +263,14 @@ def _header_by_position(fields: list[str], number: int, reader: Reporter) -> dic
     elif found:
         kind = found[0]
     else:
-        notes.line(
-            "地块头缺少记录图形属性(面/线/点),按面读取 (no 面/线/点 in header; polygon assumed)", number
-        )
         fields = fields + [""] * max(0, 5 - len(fields))
+        given = f" {fields[4]!r}" if fields[4] else ""
+        notes.line(
+            f"地块头缺少记录图形属性(面/线/点){given},按面读取 (no 面/线/点 in header; polygon assumed)",
+            number,
+        )
         kind = 4
-        fields[4] = fields[4] or "面"
+        fields[4] = "面"  # store what is assumed, so that the geometry is built as a polygon
     out: dict[str, str | None] = {
         "declared_points": fields[0],
         "declared_area_ha": fields[1] if kind > 1 else None,

@@ -65,7 +65,9 @@ def read_txt(
         The file, or its bytes.
     crs : CRS-like, optional
         Use this CRS instead of the one resolved from the file (needed when the file carries neither a zone prefix
-        nor 带号). A disagreement with the file is a warning.
+        nor 带号). A disagreement with the file is a warning; for a Gauss-Krüger zone the eastings get or lose the
+        zone prefix to fit it. An unknown CRS, or one the coordinates cannot be in (degrees vs metres, another
+        zone, outside China), is an `InputError` with field ``crs``.
     swap_xy : bool, optional
         Force the column order: False = the standard (X northing, Y easting), True = easting first. By default it is
         detected from the values (FORMATS.md §1.8) and a swap is reported.

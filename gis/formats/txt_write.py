@@ -25,9 +25,10 @@ from gis.formats.txt_read import HEADER_ALIASES
 from gis.schema import LAYERS
 from gis.units import M2_PER_HA
 
-__all__ = ["write_txt"]
+__all__ = ["HEADER_KEYS", "write_txt"]
 
-_HEADER_KEYS = (
+#: the ``[属性描述]`` keys we write, in order (CASS)
+HEADER_KEYS = (
     "格式版本号",
     "数据产生单位",
     "数据产生日期",

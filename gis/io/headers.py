@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from gis.formats.field_codes import PINYIN_CODES, short_field_names
 from gis.schema import LayerSpec
 
 __all__ = ["MOJIBAKE", "clean_header", "match_fields"]
@@ -62,15 +63,35 @@ def _variants(key: str) -> list[str]:
     return out
 
 
-def _alias_index(spec: LayerSpec) -> dict[str, str]:
+def _alias_index(spec: LayerSpec, *, short: bool = False) -> dict[str, str]:
     index: dict[str, str] = {}
     names = [(f.name, f.name) for f in spec.fields]
     names += [(f.alias, f.name) for f in spec.fields if f.alias]
     names += list(_EXTRA_ALIASES.get(spec.name, {}).items())
+    # the customary pinyin codes (DKBH, DKMC, GHYT …) that our shapefile export and county databases use
+    names += [(PINYIN_CODES[f.name], f.name) for f in spec.fields if f.name in PINYIN_CODES]
+    if short:
+        names += list(_short_names(spec).items())
     for text, name in names:
         for key in _variants(clean_header(text)):
             index.setdefault(key, name)
     return index
+
+
+def _short_names(spec: LayerSpec) -> dict[str, str]:
+    """The 10-character DBF names `gis.formats.shapefile.shapefile_zip` writes (supply_sta, agreed_s_1 …) and their
+    fields; it writes a layer's schema fields first and in schema order, so the names are the same here."""
+    return {code: name for name, code in short_field_names([f.name for f in spec.fields]).items()}
+
+
+def _whole_words(spec: LayerSpec) -> dict[str, str]:
+    """Short names cut at a word boundary (``investment`` of investment_min_wan_per_mu): a county's own column may
+    carry such a name with another meaning, so a match through them is reported."""
+    return {
+        clean_header(code): name
+        for code, name in _short_names(spec).items()
+        if "_" not in code and name.startswith(code + "_")
+    }
 
 
 def match_fields(
@@ -78,8 +99,10 @@ def match_fields(
 ) -> tuple[dict[object, str], list[str]]:
     """Map input headers to schema field names.
 
-    With `prefixes` (shapefiles, whose DBF cuts field names at 10 bytes: 3 Chinese characters in UTF-8, 5 in
-    GBK), a Chinese header of at least 3 characters that begins exactly one alias also matches it.
+    Customary pinyin codes (``DKBH`` = parcel_id, ``DKMC`` = name, ``GHYT`` = planned_use …) always match. With
+    `prefixes` (shapefiles, whose DBF cuts field names at 10 bytes: 3 Chinese characters in UTF-8, 5 in GBK), a
+    Chinese header of at least 3 characters that begins exactly one alias also matches it, and so do the short
+    names our shapefile export writes (``supply_sta`` = supply_status).
 
     Returns
     -------
@@ -87,7 +110,7 @@ def match_fields(
         `mapping` from input header to field name for the headers that match; when two headers match one
         field, an exact English name wins (else the first), and the other is kept under its own name.
     """
-    index = _alias_index(spec)
+    index = _alias_index(spec, short=prefixes)
     exact = {f.name for f in spec.fields}
     claims: dict[str, list[object]] = {}
     for column in columns:
@@ -100,9 +123,16 @@ def match_fields(
             claims.setdefault(name, []).append(column)
     mapping: dict[object, str] = {}
     warnings: list[str] = []
+    whole_words = _whole_words(spec) if prefixes else {}
     for name, cols in claims.items():
         chosen = next((c for c in cols if c == name), cols[0]) if name in exact else cols[0]
         mapping[chosen] = name
+        if isinstance(chosen, str) and whole_words.get(clean_header(chosen)) == name:
+            warnings.append(
+                f"{spec.name}: 字段 {chosen} 按本工具导出的 10 字符短字段名读作 {name} "
+                f"(the shapefile field {chosen!r} is read as {name}, the short name our export writes; "
+                "rename the column if it means something else)"
+            )
         others = [c for c in cols if c != chosen]
         if others:
             warnings.append(

@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 import geopandas as gpd
 import pyogrio
@@ -195,6 +196,7 @@ def read_shapefile(
         chosen = _sniff_dbf(dbf)
     try:
         gdf = _ogr(path, encoding=chosen) if chosen else _ogr(path)
+        _check_utf8(gdf)
     except UnicodeDecodeError:
         # GDAL could not decode some text (a wrong .cpg, or Chinese field names cut inside a character):
         # read the bytes unchanged as ISO-8859-1 and decode them here
@@ -218,6 +220,18 @@ def read_shapefile(
             f"(text looks garbled, e.g. Latin-1 mojibake; pass encoding='GBK' or add a .cpg file)"
         )
     return gdf, warnings
+
+
+def _check_utf8(gdf: gpd.GeoDataFrame) -> None:
+    """Raise the `UnicodeDecodeError` that a read without Arrow would have raised: Arrow keeps text values that
+    are not UTF-8 (a .cpg saying UTF-8 over GBK values) undecoded until they are used."""
+    for column in gdf.columns:
+        values = gdf[column]
+        if column != "geometry" and isinstance(values.array, pd.arrays.ArrowExtensionArray):
+            try:
+                pa.array(values).validate(full=True)
+            except pa.ArrowInvalid as exc:
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, f"field {column}: {exc}") from None
 
 
 def _python_codec(name: str | None) -> str | None:
