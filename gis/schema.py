@@ -80,14 +80,16 @@ _PARCEL_FIELDS = (
         "enum",
         _enum(
             {
-                "industrial": ("工业", "工业用地"),
-                "warehouse": ("仓储", "仓储用地", "物流仓储"),
-                "commercial": ("商服", "商业", "商业服务业", "商服用地"),
-                "residential": ("住宅", "居住", "住宅用地"),
-                "public": ("公共", "公共管理与公共服务", "公共服务"),
-                "infrastructure": ("基础设施", "交通", "公用设施"),
-                "green": ("绿地", "绿地与广场"),
-                "other": ("其他",),
+                # the short names and the 用地 names of GB/T 21010 and the 国土空间 classification that
+                # county spreadsheets and 勘测定界 files use
+                "industrial": ("工业", "工业用地", "工矿用地"),
+                "warehouse": ("仓储", "仓储用地", "物流仓储", "物流仓储用地"),
+                "commercial": ("商服", "商业", "商业服务业", "商服用地", "商业用地", "商业服务业用地"),
+                "residential": ("住宅", "居住", "住宅用地", "居住用地", "城镇住宅用地"),
+                "public": ("公共", "公共管理与公共服务", "公共服务", "公共管理与公共服务用地"),
+                "infrastructure": ("基础设施", "交通", "公用设施", "交通运输用地", "公用设施用地"),
+                "green": ("绿地", "绿地与广场", "绿地与广场用地", "绿地与开敞空间用地"),
+                "other": ("其他", "其他用地"),
             }
         ),
     ),
@@ -177,7 +179,7 @@ LAYERS: dict[str, LayerSpec] = {
             "line",
             False,
             (FieldSpec("voltage_kv", "电压等级", "number", minimum=0),),
-            ("voltage_kv",),
+            (),  # optional: an empty voltage gets the default corridor half-width (CONTRACT §3 "otherwise 10 m")
             "高压线",
         ),
         LayerSpec(
