@@ -272,7 +272,7 @@ def map_(
 @_guard
 def import_txt(
     src: Annotated[Path, typer.Argument(help="界址点坐标 TXT")],
-    out_file: Annotated[Path, typer.Option("--out", help="FILE.geojson")],
+    out_file: Annotated[Path, typer.Option("--out", help="FILE.geojson, .gpkg or .parquet")],
     crs: Annotated[
         str | None,
         typer.Option(
@@ -280,7 +280,7 @@ def import_txt(
         ),
     ] = None,
 ) -> None:
-    """界址点坐标 TXT → GeoJSON."""
+    """界址点坐标 TXT → GeoJSON, GeoPackage or GeoParquet."""
     from gis.formats.txt import import_txt as convert
 
     if not src.exists():
