@@ -18,6 +18,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from gis.audit import as_timestamp, supplied_mask
 from maps.styles import LAYERS, layer_style
 
 __all__ = ["FeatureIndex", "LayerIndex", "pixel_degrees"]
@@ -137,6 +138,9 @@ def _layer_frames(results: Any) -> dict[str, _Frame]:
     """Each map layer's rows; layers cut from the parcels keep the parcels' positions (projected once)."""
     audit = results.audit
     parcels: gpd.GeoDataFrame = audit.parcels.reset_index(drop=True)
+    # coloured by the status as of the date: a parcel supplied later is still unsupplied on this map
+    supplied = supplied_mask(parcels, as_timestamp(results.as_of))
+    parcels["supply_as_of"] = np.where(supplied, "supplied", "unsupplied").astype(object)
     frames: dict[str, _Frame] = {"parcels": (parcels, "parcel_id", None)}
 
     def subset(mask: np.ndarray, *columns: str) -> pd.DataFrame:

@@ -44,7 +44,7 @@ LAYERS: tuple[LayerStyle, ...] = (
     LayerStyle("batches", "", "", {"": "#6a51a3"}, fill_opacity=0.0, weight=1.2, dash="4 3", shown=False),
     LayerStyle(
         "parcels",
-        "supply_status",
+        "supply_as_of",
         "supply_status",
         {"supplied": "#9e9e9e", "unsupplied": "#d9d9d9"},
         viewport=True,

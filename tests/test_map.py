@@ -10,6 +10,7 @@ import json
 import re
 import struct
 import zlib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -685,3 +686,13 @@ def test_bare_results_still_make_a_page(tmp_path: Path) -> None:
 def test_planned_infrastructure_is_marked(client: TestClient) -> None:
     fc = client.get("/maps/features/infrastructure", params={"bbox": _bbox_all()}).json()
     assert sorted(f["properties"]["c"] for f in fc["features"]) == ["power:planned", "road"]
+
+
+def test_base_parcels_are_coloured_by_their_status_as_of_the_date(results: Results) -> None:
+    later = results.audit.parcels.copy()
+    later.loc[later["parcel_id"] == "P002", "supplied_on"] = pd.Timestamp("2025-06-01")  # after 2025-01-15
+    index = FeatureIndex(replace(results, audit=replace(results.audit, parcels=later)))
+    classes = dict(zip(index.layers["parcels"].ids, index.layers["parcels"].classes, strict=True))
+    assert (
+        classes["P002"] == "unsupplied" and classes["P001"] == "supplied" and classes["P005"] == "unsupplied"
+    )

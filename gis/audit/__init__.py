@@ -26,7 +26,7 @@ from gis.bundle import Bundle
 from gis.rules import Rules
 from gis.units import ha, mu
 
-__all__ = ["AUDIT_COLUMNS", "AuditResult", "run_audit"]
+__all__ = ["AUDIT_COLUMNS", "AuditResult", "as_timestamp", "run_audit", "supplied_mask"]
 
 #: the properties the audit adds to every parcel, in output order (after the input fields)
 AUDIT_COLUMNS = [

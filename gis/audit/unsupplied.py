@@ -27,6 +27,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from gis.audit._columns import supplied_mask
 from gis.errors import InputError
 from gis.rules import Rules
 from gis.units import ha, mu
@@ -130,7 +131,7 @@ def audit_batches(
     batch_geoms = approved.geometry.to_numpy()
     parcel_geoms = parcels.geometry.to_numpy()
 
-    supplied = parcel_geoms[_supplied_mask(parcels, as_of_ts)]
+    supplied = parcel_geoms[supplied_mask(parcels, as_of_ts)]
     supplied_m2, remainder = _overlay(batch_geoms, supplied, sliver)
     batch_m2 = shapely.area(batch_geoms)
     unsupplied_m2 = batch_m2 - supplied_m2
@@ -275,17 +276,6 @@ def _approved_on(batches: gpd.GeoDataFrame) -> pd.Series:
             field="approved_on",
         )
     return approved_on.reset_index(drop=True)
-
-
-def _supplied_mask(parcels: gpd.GeoDataFrame, as_of: pd.Timestamp) -> np.ndarray:
-    """Parcels supplied by as-of: status ``supplied`` and ``supplied_on`` empty or on/before as-of."""
-    if "supply_status" not in parcels:
-        return np.zeros(len(parcels), dtype=bool)
-    status = (parcels["supply_status"] == "supplied").fillna(False).to_numpy(dtype=bool)
-    if "supplied_on" not in parcels:
-        return status
-    supplied_on = pd.to_datetime(parcels["supplied_on"]).dt.normalize()
-    return status & (supplied_on.isna() | (supplied_on <= as_of)).to_numpy(dtype=bool)
 
 
 def _overlay(batches: np.ndarray, supplied: np.ndarray, sliver: float) -> tuple[np.ndarray, np.ndarray]:
