@@ -279,13 +279,25 @@ def import_txt(
             "--crs", help="EPSG code when the file has neither zone prefix nor 带号, e.g. EPSG:4527"
         ),
     ] = None,
+    axis: Annotated[
+        str,
+        typer.Option(
+            "--axis",
+            help="auto (default), north-first (X = 北坐标, the standard) or east-first; for files the values "
+            "cannot tell, such as the far south",
+        ),
+    ] = "auto",
+    repair: Annotated[bool, typer.Option("--repair", help="repair invalid parcels (make_valid)")] = False,
 ) -> None:
     """界址点坐标 TXT → GeoJSON, GeoPackage or GeoParquet."""
     from gis.formats.txt import import_txt as convert
 
+    swap = {"auto": None, "north-first": False, "east-first": True}
+    if axis not in swap:
+        raise InputError(f"--axis must be auto, north-first or east-first, got {axis!r}", field="--axis")
     if not src.exists():
         raise InputError("no such file", file=src)
-    for warning in convert(src, out_file, crs=crs):
+    for warning in convert(src, out_file, crs=crs, swap_xy=swap[axis], repair=repair):
         err.print(f"[yellow]警告 warning[/]: {escape(str(warning))}")
     out.print(f"已写出 written: {out_file}")
 
@@ -295,14 +307,20 @@ def import_txt(
 def export_txt(
     layer: Annotated[Path, typer.Argument(help="polygon layer (GeoJSON, GeoPackage, shapefile, GeoParquet)")],
     out_file: Annotated[Path, typer.Option("--out", help="FILE.txt")],
-    encoding: Annotated[str, typer.Option("--encoding", help="gbk (default) or utf-8")] = "gbk",
+    encoding: Annotated[str, typer.Option("--encoding", help="gbk (default), gb18030 or utf-8")] = "gbk",
+    split_parts: Annotated[
+        bool,
+        typer.Option("--split-parts", help="write each part of a multipolygon as its own parcel (地块)"),
+    ] = False,
 ) -> None:
     """Polygons → 界址点坐标 TXT (GBK, CRLF)."""
     from gis.formats.txt import export_txt as convert
 
+    if encoding.lower().replace("_", "-") not in ("gbk", "gb18030", "utf-8", "utf8"):
+        raise InputError(f"--encoding must be gbk, gb18030 or utf-8, got {encoding!r}", field="--encoding")
     if not layer.exists():
         raise InputError("no such file", file=layer)
-    for warning in convert(layer, out_file, encoding=encoding):
+    for warning in convert(layer, out_file, encoding=encoding, split_parts=split_parts):
         err.print(f"[yellow]警告 warning[/]: {escape(str(warning))}")
     out.print(f"已写出 written: {out_file}")
 

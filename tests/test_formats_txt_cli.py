@@ -243,3 +243,66 @@ def test_cli_import_txt_input_errors_exit_2(tmp_path):
     result = runner.invoke(app, ["import-txt", str(B), "--out", str(tmp_path / "x.kml")])
     assert result.exit_code == 2 and "--out" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def _swap_columns(text: str) -> str:
+    """Fixture text with every point row written easting first."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split(",")
+        if len(parts) == 4 and parts[0].startswith("J"):
+            parts[2], parts[3] = parts[3], parts[2]
+        out.append(",".join(parts))
+    return "\n".join(out) + "\n"
+
+
+def test_cli_import_txt_axis_and_repair_options(tmp_path):
+    runner = CliRunner()
+    swapped = tmp_path / "swapped.txt"
+    swapped.write_text(_swap_columns(B.read_bytes().decode("gbk")), encoding="utf-8")
+    expected = gpd.read_file(_import(runner, B, tmp_path / "b.gpkg")).geometry.iloc[0]
+    forced = runner.invoke(
+        app, ["import-txt", str(swapped), "--out", str(tmp_path / "s.gpkg"), "--axis", "east-first"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert gpd.read_file(tmp_path / "s.gpkg").geometry.iloc[0].equals(expected)
+    bad = runner.invoke(app, ["import-txt", str(B), "--out", str(tmp_path / "x.gpkg"), "--axis", "sideways"])
+    assert bad.exit_code == 2 and "--axis" in bad.output
+    bowtie = tmp_path / "bowtie.txt"
+    bowtie.write_text(
+        UNZONED.replace("J3,1,3400000.000,500100.000", "J3,1,3400000.000,500000.000").replace(
+            "J4,1,3400000.000,500000.000", "J4,1,3400000.000,500100.000"
+        ),
+        encoding="utf-8",
+    )
+    for flag, valid in (([], False), (["--repair"], True)):
+        out = tmp_path / f"bowtie{len(flag)}.gpkg"
+        run = runner.invoke(app, ["import-txt", str(bowtie), "--out", str(out), "--crs", "EPSG:4527", *flag])
+        assert run.exit_code == 0, run.output
+        assert bool(gpd.read_file(out).geometry.is_valid.iloc[0]) is valid
+
+
+def _import(runner, src, out):
+    run = runner.invoke(app, ["import-txt", str(src), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def test_cli_export_txt_split_parts_and_encoding(tmp_path):
+    layer = tmp_path / "two.gpkg"
+    parts = box(39500000, 3400000, 39500100, 3400100).union(box(39500200, 3400000, 39500300, 3400100))
+    gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[parts], crs=4527).to_file(layer)
+    runner = CliRunner()
+    counts = {}
+    for flag in ([], ["--split-parts"]):
+        out = tmp_path / f"two{len(flag)}.txt"
+        run = runner.invoke(app, ["export-txt", str(layer), "--out", str(out), *flag])
+        assert run.exit_code == 0, run.output
+        counts[bool(flag)] = sum(
+            1 for line in out.read_bytes().decode("gbk").splitlines() if line.endswith("@")
+        )
+    assert counts == {False: 1, True: 2}
+    bad = runner.invoke(
+        app, ["export-txt", str(layer), "--out", str(tmp_path / "x.txt"), "--encoding", "utf-16"]
+    )
+    assert bad.exit_code == 2 and "--encoding" in bad.output and not (tmp_path / "x.txt").exists()

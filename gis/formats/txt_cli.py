@@ -46,7 +46,9 @@ OUTPUT_TYPES = {
 GPKG_LAYER = "parcels"
 
 
-def import_txt(src: Path, out: Path, *, crs: object = None) -> list[str]:
+def import_txt(
+    src: Path, out: Path, *, crs: object = None, swap_xy: bool | None = None, repair: bool = False
+) -> list[str]:
     """Convert a 界址点坐标 TXT file to a layer file chosen by the extension of `out`; return the warnings.
 
     Parameters
@@ -59,6 +61,11 @@ def import_txt(src: Path, out: Path, *, crs: object = None) -> list[str]:
     crs : CRS-like, optional
         The CRS of the coordinates when the file cannot tell (no zone prefix and no 带号). The zone prefix is
         added or removed to fit it; coordinates that cannot be in it are an error.
+    swap_xy : bool, optional
+        The column order when detection cannot tell (the far south): False = X northing first (the standard),
+        True = easting first; None detects it (`gis.formats.txt_read.read_txt`).
+    repair : bool
+        Repair invalid parcels with ``make_valid`` (reported either way).
 
     Raises
     ------
@@ -76,7 +83,7 @@ def import_txt(src: Path, out: Path, *, crs: object = None) -> list[str]:
             field="--out",
         )
     try:
-        result = read_txt(Path(src), crs=crs)
+        result = read_txt(Path(src), crs=crs, swap_xy=swap_xy, repair=repair)
     except InputError as exc:
         if exc.field != "crs":
             raise
