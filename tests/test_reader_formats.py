@@ -557,3 +557,18 @@ def test_raster_without_crs_is_an_error(tmp_path: Path) -> None:
         dst.write(np.zeros((1, 2, 2), dtype="float32"))
     with pytest.raises(InputError, match=r"dem\.tif, layer dem.*no CRS"):
         read_bundle(tmp_path)
+
+
+def test_our_shapefile_export_gives_other_columns_their_full_names_back(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    _parcels(n=2, enterprise_contact_person=["张三", "李四"], 备注说明文字=["甲", "乙"]).to_file(
+        tmp_path / "src" / "parcels.geojson"
+    )
+    parcels = read_bundle(tmp_path / "src").parcels
+    with zipfile.ZipFile(io.BytesIO(shapefile_zip(parcels, "parcels"))) as archive:
+        archive.extractall(tmp_path / "shp")
+    back = read_bundle(tmp_path / "shp").parcels
+    assert back["enterprise_contact_person"].tolist() == ["张三", "李四"]  # a DBF name holds 10 bytes
+    assert back["备注说明文字"].tolist() == ["甲", "乙"]
+    (tmp_path / "shp" / "字段对照表.csv").unlink()  # without the legend the short names stay
+    assert "enterprise_contact_person" not in read_bundle(tmp_path / "shp").parcels

@@ -6,9 +6,12 @@ shapefile export writes (`gis.formats.shapefile`) without importing the writer.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
-__all__ = ["PINYIN_CODES", "short_field_names"]
+__all__ = ["LEGEND_NAME", "PINYIN_CODES", "read_legend", "short_field_names"]
 
 #: customary field codes of Chinese land data (三调 / 报批 databases) for the fields that have one
 PINYIN_CODES = {
@@ -54,3 +57,19 @@ def short_field_names(columns: list[str]) -> dict[str, str]:
         used.add(name.upper())
         out[column] = name
     return out
+
+
+LEGEND_NAME = "字段对照表.csv"
+
+
+def read_legend(shp: Path) -> dict[str, str]:
+    """Short DBF name -> full column name from the ``字段对照表.csv`` beside `shp` (what `shapefile_zip` writes);
+    empty when there is none or it cannot be read."""
+    path = Path(shp).with_name(LEGEND_NAME)
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    if not rows or rows[0][:2] != ["字段名", "英文名"]:
+        return {}
+    return {row[0]: row[1] for row in rows[1:] if len(row) >= 2 and row[0] and row[1]}

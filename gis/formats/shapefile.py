@@ -24,28 +24,15 @@ import pandas as pd
 import geopandas as gpd
 
 from gis.errors import InputError
-from gis.formats.field_codes import PINYIN_CODES, short_field_names
+from gis.formats.field_codes import LEGEND_NAME, PINYIN_CODES, read_legend, short_field_names
 from gis.formats.txt_read import HEADER_ALIASES
 from gis.outputs import json_default
 from gis.schema import chinese_name
 
 __all__ = ["LEGEND_NAME", "PINYIN_CODES", "read_legend", "shapefile_zip", "short_field_names"]
 
-LEGEND_NAME = "字段对照表.csv"
+
 _MAX_BYTES = 254  # DBF string fields
-
-
-def read_legend(shp: Path) -> dict[str, str]:
-    """Short DBF name -> full column name from the ``字段对照表.csv`` beside `shp` (what `shapefile_zip` writes);
-    empty when there is none or it cannot be read."""
-    path = Path(shp).with_name(LEGEND_NAME)
-    try:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return {}
-    if not rows or rows[0][:2] != ["字段名", "英文名"]:
-        return {}
-    return {row[0]: row[1] for row in rows[1:] if len(row) >= 2 and row[0] and row[1]}
 
 
 def shapefile_zip(

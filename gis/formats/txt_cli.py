@@ -26,7 +26,6 @@ import shapely
 
 from gis.errors import InputError
 from gis.formats.gauss_kruger import datum_shift_note
-from gis.formats.shapefile import read_legend
 from gis.formats.txt_read import read_txt
 from gis.formats.txt_write import HEADER_KEYS, write_txt
 from gis.io.vector import read_shapefile
@@ -143,8 +142,6 @@ def read_layer(path: Path, *, warnings: list[str] | None = None) -> gpd.GeoDataF
         gdf, notes = read_shapefile(path, layer=path.stem)
         if warnings is not None:
             warnings.extend(notes)
-        legend = read_legend(path)
-        gdf = gdf.rename(columns={c: legend[c] for c in gdf.columns if c in legend and legend[c] not in gdf})
     else:
         try:
             gdf = gpd.read_parquet(path) if suffix in (".parquet", ".geoparquet") else gpd.read_file(path)

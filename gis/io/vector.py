@@ -19,6 +19,7 @@ import geopandas as gpd
 import pyogrio
 
 from gis.errors import InputError
+from gis.formats.field_codes import read_legend
 from gis.io.fields import MOJIBAKE
 from gis.io.where import one_line
 
@@ -219,6 +220,9 @@ def read_shapefile(
             f"{layer}: {path.name} 的中文疑似乱码, 请用 encoding='GBK' 或补充 .cpg 文件 "
             f"(text looks garbled, e.g. Latin-1 mojibake; pass encoding='GBK' or add a .cpg file)"
         )
+    # a 字段对照表.csv beside it (our shapefile export writes one) gives the short DBF names back their full names
+    legend = read_legend(path)
+    gdf = gdf.rename(columns={c: legend[c] for c in gdf.columns if c in legend and legend[c] not in gdf})
     return gdf, warnings
 
 
