@@ -175,6 +175,9 @@ def readiness(bundle: BundleArg, out_dir: OutDir, as_of: AsOfOpt = None) -> None
         data = _read(bundle, step)
         with atomic_dir(out_dir) as tmp:
             result = _write_readiness(data, day, tmp, step)
+    # what readiness cannot check (parcels off a raster, repaired geometries) is not in readiness.geojson: say it
+    for warning in [*data.warnings, *result.attrs.get("warnings", [])]:
+        err.print(f"[yellow]警告 warning[/]: {escape(str(warning))}")
     examined = result[result["readiness_tier"] != "supplied"]
     for tier, n in examined["readiness_tier"].value_counts().items():
         out.print(f"{tier}: {n}")

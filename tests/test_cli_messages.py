@@ -38,3 +38,16 @@ def test_a_bracketed_output_path_is_printed_as_given(tmp_path: Path) -> None:
     run = run_cli("audit", bundle, "--as-of", "2025-08-31", "--out", target)
     assert run.returncode == 0, run.stderr
     assert str(target) in run.stdout
+
+
+def test_readiness_prints_what_it_could_not_check_or_repaired(tmp_path: Path) -> None:
+    from shapely.geometry import Polygon
+
+    bundle = tmp_path / "bow"
+    bundle.mkdir()
+    x, y = 39_500_000, 3_500_000
+    bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
+    gpd.GeoDataFrame({"parcel_id": ["B1"]}, geometry=[bowtie], crs=4527).to_file(bundle / "parcels.gpkg")
+    run = run_cli("readiness", bundle, "--as-of", "2025-08-31", "--out", tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    assert "警告 warning" in run.stderr and "B1" in run.stderr
