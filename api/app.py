@@ -17,8 +17,8 @@ from api.errors import add_error_handlers
 from api.head import HeadAsGet
 from api.routes import edit, exports, health, history, ledger, ogc, summary
 from api.settings import Settings, get_settings
-from api.store import build_store, bundle_version
-from api.sync import start_sync, sync_edits
+from api.store import build_store
+from api.sync import served_version, start_sync, sync_edits
 from gis.errors import InputError
 
 __all__ = ["create_app", "load_results", "open_edit_store", "store_from_results"]
@@ -94,8 +94,7 @@ def create_app(
         else:
             if app.state.edit_store is None:
                 app.state.edit_store = open_edit_store(settings)
-            version = bundle_version(settings.bundle, settings.as_of, settings.db)
-            app.state.store = store_from_results(loaded, version)
+            app.state.store = store_from_results(loaded, served_version(settings, loaded))
             if app.state.edit_store is not None and loaded is not None:
                 start_sync(app.state, app.state.edit_store, loaded)
         if loaded is not None:

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.routes.edit import publish, validate, write_lock
 from gis.errors import NotFoundError
 
-__all__ = ["catch_up", "start_sync", "sync_edits"]
+__all__ = ["catch_up", "served_version", "start_sync", "sync_edits"]
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,19 @@ def start_sync(state: Any, store: Any, results: Any) -> None:
     """Follow `store` from where `results` were read (or from now when they did not come from it)."""
     snapshot = getattr(results.bundle, "store_state", None) if results is not None else None
     if snapshot is None:
-        state.sync_cursor = store.change_cursor()
+        state.sync_cursor, state.sync_generation = store.change_cursor(), store.generation()
     else:
-        state.sync_cursor, etags = snapshot
+        state.sync_cursor, etags, state.sync_generation = snapshot
         state.parcel_etags = dict(etags)
     state.sync_due = 0.0
+
+
+def served_version(settings: Any, results: Any) -> str:
+    """The data version behind every read ETag: the bundle's files, the as-of date, the database and its load."""
+    from api.store import bundle_version
+
+    snapshot = getattr(results.bundle, "store_state", None) if results is not None else None
+    return bundle_version(settings.bundle, settings.as_of, settings.db, snapshot[2] if snapshot else None)
 
 
 async def sync_edits(request: Request) -> None:
@@ -55,14 +63,32 @@ def catch_up(request: Request) -> int:
             return 0
         applied = 0
         try:
-            cursor, parcel_ids = store.changes_since(state.sync_cursor)
-            for parcel_id in parcel_ids:
-                applied += _apply_stored(state, store, parcel_id)
-            state.sync_cursor = cursor
+            if store.generation() != state.sync_generation:
+                _reload(state, store)  # `landready load` replaced everything: batches and rasters too
+            else:
+                cursor, parcel_ids = store.changes_since(state.sync_cursor)
+                for parcel_id in parcel_ids:
+                    applied += _apply_stored(state, store, parcel_id)
+                state.sync_cursor = cursor
         except Exception:
             log.exception("could not apply the store's latest edits; trying again later")
         state.sync_due = time.monotonic() + state.settings.sync_seconds
     return applied
+
+
+def _reload(state: Any, store: Any) -> None:
+    """Serve the store as now loaded, computed afresh (the slow, sure way; a re-load is rare)."""
+    from api.app import load_results, store_from_results
+
+    log.warning("the store was re-loaded; computing everything again")
+    results = load_results(state.settings)
+    state.results = results
+    state.store = store_from_results(results, served_version(state.settings, results))
+    state.export_cache = {}
+    state.parcel_etags = {}
+    if hasattr(state, "base_version"):  # edits count from the new data's version
+        del state.base_version
+    start_sync(state, store, results)
 
 
 def _apply_stored(state: Any, store: Any, parcel_id: str) -> bool:

@@ -28,9 +28,9 @@ class Bundle:
     #: contents of zone.toml (name, area source, ``rules`` overrides); empty when there is none
     zone: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: when the parcels came from a store: its change cursor, taken before they were read, and their ETags by
-    #: parcel id (a server applies what other processes write later from there: `api.sync`)
-    store_state: tuple[Any, dict[str, str]] | None = None
+    #: when the parcels came from a store: its change cursor, taken before they were read, their ETags by parcel
+    #: id and the store's generation (a server applies what other processes write later from there: `api.sync`)
+    store_state: tuple[Any, dict[str, str], str | None] | None = None
 
     @property
     def parcels(self) -> gpd.GeoDataFrame:

@@ -151,3 +151,35 @@ def test_creates_and_deletes_reach_the_other_process(two_servers) -> None:
     assert a.get(f"{ITEMS}/U2").status_code == 404
     ids = {f["id"] for f in a.get(ITEMS, params={"limit": 100}).json()["features"]}
     assert "U2" not in ids and "NEW1" in ids
+
+
+def test_a_reload_of_the_database_reaches_a_running_server(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    url = db_url()
+    reset_db(url)
+    bundle = write_bundle(tmp_path / "bundle")
+    assert run_cli("load", bundle, "--db", url).returncode == 0
+    token = create_token("postgis", bundle, url, "editor", "规划科 张三")
+    proc, base = _serve(["--db", url], tmp_path / "serve.log")
+    try:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            assert http.get("/api/summary").json()["totals"]["approved_unsupplied"]["count"] == 1
+            # the batch is re-approved after the as-of date: a layer other than parcels changes
+            batches = gpd.read_file(bundle / "batches.gpkg")
+            batches["approved_on"] = "2026-01-01"
+            batches.to_file(bundle / "batches.gpkg", layer="batches")
+            load = run_cli("load", bundle, "--db", url)
+            assert load.returncode == 0, load.stderr
+            assert http.get("/api/summary").json()["totals"]["approved_unsupplied"]["count"] == 0
+            item = http.get(f"{ITEMS}/U1")
+            assert item.json()["properties"]["findings"] == []
+            patched = http.patch(
+                f"{ITEMS}/U1",
+                content=json.dumps({"properties": {"name": "重新载入后"}}),
+                headers={**bearer(token), "If-Match": item.headers["ETag"]},
+            )
+            assert patched.status_code == 200, patched.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -206,6 +206,10 @@ class Store(ABC):
         """The ids of the parcels created, updated or deleted since `cursor` (in the order written, each once)
         and the cursor to ask with next time. Ledger entries are not listed: readers take those live."""
 
+    def generation(self) -> str | None:
+        """What changes when a load replaces the data as a whole (None for a store that is never re-loaded)."""
+        return None
+
     # ── tokens ─────────────────────────────────────────────────────────────────────────────────────────────
     @abstractmethod
     def _insert_token(self, token_id: str, name: str, role: str, secret_hash: str) -> None: ...

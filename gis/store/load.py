@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -125,6 +126,7 @@ def load_bundle(
             "warnings": json.dumps(bundle.warnings, ensure_ascii=False),
             "layers": json.dumps([n for n in bundle.layers if n != "parcels"]),
             "loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "load_id": uuid.uuid4().hex,  # running servers reload everything when it changes (api.sync)
             "source": str(bundle.path),
             # edits after this history row are people's work a later load must not overwrite unasked
             "history_mark": str(_scalar(conn, f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.history")),

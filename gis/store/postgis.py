@@ -222,6 +222,12 @@ class PostgisStore(Store):
             return dict(conn.execute(f'SELECT parcel_id, "values" FROM {SCHEMA}.ledger').fetchall())
 
     # ── what other processes wrote ─────────────────────────────────────────────────────────────────────────
+    def generation(self) -> str | None:
+        """The id of the last `landready load` (a new one replaces every layer, not only parcels)."""
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key='load_id'").fetchone()
+        return None if row is None else str(row[0])
+
     # History ids (a sequence) do not commit in order, so "ids above the last one seen" can miss a slow writer.
     # A transaction that commits after a snapshot was taken has an id >= that snapshot's xmin, so asking for the
     # rows of transactions >= the previous xmin misses none; the ids already seen among them are skipped.

@@ -46,7 +46,8 @@ def open_served(
     store = EmbeddedStore(path) if path.exists() else EmbeddedStore.create(path, data.parcels)
     cursor = store.change_cursor()
     parcels, etags = store_parcels(store)
-    return replace(data, layers={**data.layers, "parcels": parcels}, store_state=(cursor, etags)), store
+    state = (cursor, etags, store.generation())
+    return replace(data, layers={**data.layers, "parcels": parcels}, store_state=state), store
 
 
 def _bundle_from_postgis(store: PostgisStore, cache_dir: Path | None) -> Bundle:
@@ -70,7 +71,7 @@ def _bundle_from_postgis(store: PostgisStore, cache_dir: Path | None) -> Bundle:
         rasters=rasters,
         zone=json.loads(meta.get("zone", "{}")),
         warnings=json.loads(meta.get("warnings", "[]")),
-        store_state=(cursor, etags),
+        store_state=(cursor, etags, meta.get("load_id")),
     )
 
 
