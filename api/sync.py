@@ -47,33 +47,45 @@ async def sync_edits(request: Request) -> None:
     state = request.app.state
     if getattr(state, "sync_cursor", None) is None or time.monotonic() < state.sync_due:
         return
+    if request.url.path == "/healthz":  # liveness must not wait on the store
+        return
     await run_in_threadpool(catch_up, request)
 
 
 def catch_up(request: Request) -> int:
     """Apply every parcel written by others since the last look; returns how many were applied.
 
-    A store that cannot be reached is logged and asked again later: reads go on from memory, writes fail on
-    their own.
+    Never makes other requests wait: while a write or another look holds the lock they read from memory, and the
+    next look is due only after this one, so a slow or unreachable store (a `landready load` under way) delays one
+    request, not all. A store that cannot be reached is logged and asked again later; a parcel that cannot be
+    applied is logged and skipped.
     """
     state = request.app.state
     store = state.edit_store
-    with write_lock(request):
+    lock = write_lock(request)
+    if not lock.acquire(blocking=False):
+        return 0
+    try:
         if time.monotonic() < state.sync_due:  # another request looked meanwhile
             return 0
-        applied = 0
-        try:
-            if store.generation() != state.sync_generation:
-                _reload(state, store)  # `landready load` replaced everything: batches and rasters too
-            else:
-                cursor, parcel_ids = store.changes_since(state.sync_cursor)
-                for parcel_id in parcel_ids:
-                    applied += _apply_stored(state, store, parcel_id)
-                state.sync_cursor = cursor
-        except Exception:
-            log.exception("could not apply the store's latest edits; trying again later")
         state.sync_due = time.monotonic() + state.settings.sync_seconds
-    return applied
+        if store.generation() != state.sync_generation:
+            _reload(state, store)  # `landready load` replaced everything: batches and rasters too
+            return 0
+        cursor, parcel_ids = store.changes_since(state.sync_cursor)
+        applied = 0
+        for parcel_id in parcel_ids:
+            try:
+                applied += _apply_stored(state, store, parcel_id)
+            except Exception:
+                log.exception("could not apply the stored edit of parcel %s; skipped", parcel_id)
+        state.sync_cursor = cursor
+        return applied
+    except Exception as exc:  # unreachable, or locked by a load under way
+        log.warning("could not look for the store's latest edits (%s); trying again later", exc)
+        return 0
+    finally:
+        lock.release()
 
 
 def _reload(state: Any, store: Any) -> None:

@@ -183,3 +183,25 @@ def test_a_reload_of_the_database_reaches_a_running_server(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_a_load_under_way_does_not_stall_a_running_server(tmp_path: Path) -> None:
+    import psycopg
+
+    url = db_url()
+    reset_db(url)
+    bundle = write_bundle(tmp_path / "bundle")
+    assert run_cli("load", bundle, "--db", url).returncode == 0
+    proc, base = _serve(["--db", url], tmp_path / "serve.log")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http, psycopg.connect(url) as load:
+            # what a load holds while it replaces the data
+            load.execute("LOCK TABLE landready.meta, landready.history IN ACCESS EXCLUSIVE MODE")
+            for path in ("/healthz", "/api/summary", f"{ITEMS}/U1", "/api/summary"):
+                t0 = time.monotonic()
+                assert http.get(path).status_code == 200
+                assert time.monotonic() - t0 < 4, path  # the look at the store gives up after ~1 s
+            load.rollback()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -83,8 +83,10 @@ class PostgisStore(Store):
         self.crs = CRS.from_user_input(row[0])
 
     @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection[Any]]:
-        with psycopg.connect(self.url, connect_timeout=10) as conn:
+    def _connect(self, *, quick: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        # quick: the look a server takes between requests gives up fast rather than wait behind a load's locks
+        options = "-c lock_timeout=1000 -c statement_timeout=5000" if quick else ""
+        with psycopg.connect(self.url, connect_timeout=2 if quick else 10, options=options) as conn:
             yield conn
 
     def meta(self) -> dict[str, str]:
@@ -224,7 +226,7 @@ class PostgisStore(Store):
     # ── what other processes wrote ─────────────────────────────────────────────────────────────────────────
     def generation(self) -> str | None:
         """The id of the last `landready load` (a new one replaces every layer, not only parcels)."""
-        with self._connect() as conn:
+        with self._connect(quick=True) as conn:
             row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key='load_id'").fetchone()
         return None if row is None else str(row[0])
 
@@ -242,9 +244,10 @@ class PostgisStore(Store):
     ) -> tuple[tuple[int, frozenset[int]], list[str]]:
         """Parcels written by transactions that committed after `cursor` was taken."""
         since, seen = cursor
-        with self._connect() as conn:
+        with self._connect(quick=True) as conn:
             xmin, rows = _history_since(conn, since)
-        ids = [pid for hid, pid, action, _ in rows if hid not in seen and action != "ledger"]
+        # ledger entries are read live; a load's rows are covered by its new load id (`generation`)
+        ids = [pid for hid, pid, action, _ in rows if hid not in seen and action not in ("ledger", "reload")]
         return (xmin, frozenset(hid for hid, _, _, xid in rows if xid >= xmin)), list(dict.fromkeys(ids))
 
     # ── history and tokens ─────────────────────────────────────────────────────────────────────────────────
