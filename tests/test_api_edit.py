@@ -371,6 +371,15 @@ def test_a_write_that_changes_nothing_leaves_no_history(served: Served) -> None:
         assert response.status_code == 200 and response.headers["ETag"] == etag, response.text
     assert served.history("IDLE") == before
     assert served.patch("IDLE", {}, served.editor, '"stale"').status_code == 412
+    # a PUT of exactly what GET gave (CRS84 at 7 decimals: millimetres off) is no change either, and no drift
+    stored = served.store.get("IND2").geometry
+    current = served.item("IND2")
+    doc = {k: v for k, v in current.json().items() if k != "links"}
+    response = served.http.put(
+        f"{ITEMS}/IND2", json=doc, headers={**bearer(served.editor), "If-Match": current.headers["ETag"]}
+    )
+    assert response.status_code == 200 and response.headers["ETag"] == current.headers["ETag"], response.text
+    assert served.history("IND2") == [] and served.store.get("IND2").geometry.equals_exact(stored, 0)
 
 
 def test_twenty_concurrent_patches_with_one_etag_one_wins(served: Served) -> None:
