@@ -61,7 +61,12 @@ def test_every_role_reads_with_its_token(locked: TestClient) -> None:
     for role in ("viewer", "editor", "auditor"):
         headers = bearer(store.create_token(role, f"读者{role}"))
         for path in READS:
-            assert locked.get(path, headers=headers).status_code == 200, (role, path)
+            response = locked.get(path, headers=headers)
+            assert response.status_code == 200, (role, path)
+            if "cache-control" in response.headers:  # what needs a token is never kept by a shared cache
+                assert "public" not in response.headers["cache-control"], path
+    item = locked.get("/ogc/collections/parcels/items/U1", headers=headers)
+    assert item.headers["cache-control"] == "private, no-cache"
 
 
 def test_a_viewer_may_not_write(locked: TestClient) -> None:

@@ -33,7 +33,7 @@ from api.crs import CRS84, crs_uri, parse_crs
 from api.deps import base_urls
 from api.documents import link
 from api.features import feature_json
-from api.responses import GEOJSON, JSON
+from api.responses import GEOJSON, JSON, cache_control
 from gis.errors import InputError, PreconditionFailedError, PreconditionRequiredError
 from gis.store.tokens import Principal
 
@@ -319,7 +319,7 @@ def item_response(request: Request, parcel_id: str, etag: str, status: int = 200
         link(f"{base}/collections/parcels", "collection", JSON, parcels.title),
     ]
     out = parse_crs(CRS84, [CRS84], param="crs")
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Content-Crs": f"<{CRS84}>"}
+    headers = {"ETag": etag, "Cache-Control": cache_control(request, 0), "Content-Crs": f"<{CRS84}>"}
     if status == 201:
         headers["Location"] = href
     return Response(

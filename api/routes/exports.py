@@ -42,7 +42,7 @@ def export(
 
     def build() -> Response:
         cache: dict[tuple[str, str, str], bytes] = request.app.state.export_cache
-        key = (layer, fmt, tag)
+        key = (layer, fmt, f"{tag}@{store.version}")  # an export built during an edit is not kept past it
         body = cache.get(key)
         if body is None:
             body = export_bytes(store, results, layer, fmt, lang=language, followups=followups)

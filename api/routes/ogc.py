@@ -22,7 +22,7 @@ from api.features import feature_collection_bytes, feature_json
 from api.html import render_document, render_items
 from api.openapi import openapi_30, openapi_html
 from api.query import ItemsQuery, parse_items_query, select_rows
-from api.responses import GEOJSON, HTML, JSON, OPENAPI_30, SCHEMA_JSON, conditional, wants_html
+from api.responses import GEOJSON, HTML, JSON, OPENAPI_30, SCHEMA_JSON, cache_control, conditional, wants_html
 from api.routes.edit import current_etag
 from api.settings import Settings
 from gis.errors import InputError
@@ -257,6 +257,12 @@ async def item(
     unknown = sorted(set(request.query_params) - _ITEM_PARAMS)
     if unknown:
         raise InputError(f"unknown query parameter {unknown[0]!r}")
+    etag = current_etag(request, featureId) if c.id == "parcels" else None
+    if etag is not None:
+        # the body from the collections as they are *after* the ETag was read (an edit publishes them before
+        # its ETag), so a client never holds an ETag newer than what it was shown and cannot PUT over an edit
+        store = request.app.state.store
+        c = store.get(c.id)
     row = c.position(featureId)
     out = parse_crs(crs or CRS84, c.crs_offered, param="crs")
     names = None
@@ -283,10 +289,9 @@ async def item(
     response = conditional(
         request, store.version, "html" if html else "geojson", settings.cache_max_age, build
     )
-    etag = current_etag(request, featureId) if c.id == "parcels" else None
     if etag is not None:  # an editable parcel: the store's ETag, which a write's If-Match must name
         response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Cache-Control"] = cache_control(request, 0)
     return response
 
 
