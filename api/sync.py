@@ -98,8 +98,6 @@ def _reload(state: Any, store: Any) -> None:
     state.store = store_from_results(results, served_version(state.settings, results))
     state.export_cache = {}
     state.parcel_etags = {}
-    if hasattr(state, "base_version"):  # edits count from the new data's version
-        del state.base_version
     start_sync(state, store, results)
 
 

@@ -116,6 +116,8 @@ def test_an_edit_in_one_process_is_served_by_the_other(two_servers) -> None:
     assert after.json()["properties"]["idle_stage"] == "overdue_completion"
     assert b.get("/api/summary").json()["totals"]["idle"]["count"] == 0
     assert b.get("/ogc/collections/idle/items").json()["numberMatched"] == 0
+    # the same data behind both: the same read ETags (a balancer may send a revalidation to either)
+    assert a.get("/api/summary").headers["etag"] == b.get("/api/summary").headers["etag"]
 
     # and B writes on with the ETag it now serves
     again = b.patch(

@@ -13,6 +13,7 @@ CRS's axis order); they are stored in the storage CRS. The edited parcel is vali
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -276,9 +277,10 @@ def publish(state: Any, store: Any, parcel_id: str, row: Any, written: Any) -> N
     except Exception:  # the edit is stored: never leave the served results behind it
         log.exception("incremental recompute failed after editing %s; recomputing everything", parcel_id)
         results = _full_recompute(state.results, store)
-    state.edits = getattr(state, "edits", 0) + 1
-    version = f"{getattr(state, 'base_version', state.store.version)}-e{state.edits}"
-    state.base_version = getattr(state, "base_version", state.store.version)
+    # the data version follows the edits themselves, not a count of this process's: two servers that applied the
+    # same edits hand out the same read ETags, and two that did not never do
+    step = f"{state.store.version}|{parcel_id}|{written.etag if written is not None else 'deleted'}"
+    version = hashlib.blake2b(step.encode(), digest_size=8).hexdigest()
     try:
         features = refresh_collections(state.store, results, version, parcel_id)
     except (LookupError, KeyError) as exc:
