@@ -322,3 +322,13 @@ def test_embedded_store_of_a_minimal_bundle(tmp_path):
     assert list(served.parcels["parcel_id"]) == ["P0", "P1"]
     assert served.parcels["supply_status"].tolist() == ["unsupplied", "unsupplied"]
     assert served.parcels["planned_use"].isna().all()
+
+
+def test_a_database_loaded_by_an_older_landready_asks_for_a_new_load(tmp_path):
+    store = _make("postgis", tmp_path)
+    with psycopg.connect(store.url) as conn:
+        conn.execute(f"ALTER TABLE {SCHEMA}.history DROP COLUMN xid")
+    with pytest.raises(InputError, match="landready load"):
+        PostgisStore(store.url)
+    load_bundle(Bundle(tmp_path, CRS_GK, {"parcels": _parcels()}), store.url)  # a new load brings it back
+    assert PostgisStore(store.url).changes_since(PostgisStore(store.url).change_cursor())[1] == []

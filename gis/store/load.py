@@ -31,9 +31,9 @@ def load_bundle(
 
     Edits history, tokens and the ledger are kept across re-loads. Parcels edited through the API since the last
     load are not silently overwritten: that is an input error unless `discard_edits`. Every parcel the load
-    changes, adds or removes gets a ``reload`` history row (so running servers pick it up, see `api.sync`);
-    unchanged parcels keep their ETags. A load killed at any point rolls back, leaving the database as it was
-    (PostgreSQL aborts the transaction when the connection drops).
+    changes, adds or removes gets a ``reload`` history row, and the load a new ``load_id`` (running servers then
+    compute everything afresh, see `api.sync`); unchanged parcels keep their ETags. A load killed at any point
+    rolls back, leaving the database as it was (PostgreSQL aborts the transaction when the connection drops).
     """
     step = progress or (lambda _text: None)
     epsg = bundle.crs.to_epsg()
@@ -143,13 +143,21 @@ def _previous_parcels(
     since, unless discarding."""
     if _scalar(conn, "SELECT to_regclass(%s) IS NULL", (f"{SCHEMA}.parcels",)):
         return None
-    mark = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key='history_mark'").fetchone()
+    # no edit may land between the check below and the replacement (readers go on; writers wait for the load)
+    conn.execute(f"LOCK TABLE {SCHEMA}.parcels, {SCHEMA}.history IN EXCLUSIVE MODE")
+    meta = dict(conn.execute(f"SELECT key, value FROM {SCHEMA}.meta").fetchall())
+    # edits after the last load: by history row (older loads recorded only their time)
+    since, args = (
+        ("id > %s", (int(meta["history_mark"]),))
+        if "history_mark" in meta
+        else ("at > %s", (meta.get("loaded_at", "-infinity"),))
+    )
     edited = [
         r[0]
         for r in conn.execute(
             f"SELECT DISTINCT parcel_id FROM {SCHEMA}.history "
-            "WHERE id > %s AND action IN ('create', 'update', 'delete') ORDER BY parcel_id",
-            (int(mark[0]) if mark else 0,),
+            f"WHERE {since} AND action IN ('create', 'update', 'delete') ORDER BY parcel_id",
+            args,
         ).fetchall()
     ]
     if edited and not discard_edits:

@@ -80,7 +80,22 @@ class PostgisStore(Store):
                 "the landready load in this database is incomplete: run `landready load` again",
                 file=_safe(url),
             )
+        if not self._has_change_feed():
+            raise InputError(
+                "this database was loaded by an older landready: run `landready load` again (edits, history and "
+                "tokens are kept)",
+                file=_safe(url),
+            )
         self.crs = CRS.from_user_input(row[0])
+
+    def _has_change_feed(self) -> bool:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema=%s AND table_name='history' "
+                "AND column_name='xid'",
+                (SCHEMA,),
+            ).fetchone()
+        return row is not None
 
     @contextmanager
     def _connect(self, *, quick: bool = False) -> Iterator[psycopg.Connection[Any]]:
