@@ -15,7 +15,7 @@ import geopandas as gpd
 from api.collections import Collection, FeatureStore, json_values
 from gis.audit.ledger import neutralize
 from gis.errors import InputError, NotFoundError
-from gis.outputs import geojson_bytes, json_default
+from gis.outputs import geojson_bytes, json_default, write_gpkg
 
 __all__ = ["FORMATS", "content_disposition", "export_bytes", "export_name"]
 
@@ -68,8 +68,7 @@ def _gpkg(gdf: gpd.GeoDataFrame, layer: str) -> bytes:
     plain = gpd.GeoDataFrame(_plain_frame(gdf), geometry=gdf.geometry.values, crs=gdf.crs)
     with tempfile.TemporaryDirectory(prefix="landready-export-") as tmp:
         path = Path(tmp) / f"{layer}.gpkg"
-        # GeoPackage 1.2: newer GDALs write 1.4, which Debian 12's GDAL 3.6 (and QGIS on it) only partly reads
-        plain.to_file(path, layer=layer, driver="GPKG", dataset_options={"VERSION": "1.2"})
+        write_gpkg(plain, path, layer)
         return path.read_bytes()
 
 

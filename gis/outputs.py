@@ -30,6 +30,7 @@ __all__ = [
     "json_default",
     "write_geojson",
     "write_geojson_stream",
+    "write_gpkg",
 ]
 
 
@@ -280,3 +281,9 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
     """Write `gdf` as RFC 7946 GeoJSON (see `write_geojson_stream`)."""
     with Path(path).open("wb") as fh:
         write_geojson_stream(gdf, fh)
+
+
+def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    """`gdf` as a GeoPackage layer, version 1.2: newer GDALs write 1.4, which Debian 12's GDAL 3.6 (and the QGIS on
+    it) only partly reads."""
+    gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", dataset_options={"VERSION": "1.2"})

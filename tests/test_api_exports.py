@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -109,6 +110,8 @@ def test_gpkg_export(client, tmp_path):
     assert gdf.crs.to_epsg() == 4527
     assert gdf.batch_id.tolist() == ["B1"]
     assert gdf.unsupplied_m2.iloc[0] > 0
+    with sqlite3.connect(tmp_path / "u.gpkg") as db:  # GeoPackage 1.2, which Debian 12's GDAL 3.6 reads whole
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
 
 
 def test_ledger_xlsx(client):

@@ -261,6 +261,10 @@ def test_cli_import_txt_axis_and_repair_options(tmp_path):
     swapped = tmp_path / "swapped.txt"
     swapped.write_text(_swap_columns(B.read_bytes().decode("gbk")), encoding="utf-8")
     expected = gpd.read_file(_import(runner, B, tmp_path / "b.gpkg")).geometry.iloc[0]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "b.gpkg") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
     forced = runner.invoke(
         app, ["import-txt", str(swapped), "--out", str(tmp_path / "s.gpkg"), "--axis", "east-first"]
     )

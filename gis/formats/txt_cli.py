@@ -29,7 +29,7 @@ from gis.formats.gauss_kruger import datum_shift_note
 from gis.formats.txt_read import read_txt
 from gis.formats.txt_write import HEADER_KEYS, write_txt
 from gis.io.vector import read_shapefile
-from gis.outputs import geojson_bytes
+from gis.outputs import geojson_bytes, write_gpkg
 
 __all__ = ["OUTPUT_TYPES", "export_txt", "import_txt", "read_layer"]
 
@@ -93,7 +93,7 @@ def import_txt(
         wgs = _to_lonlat(gdf, Path(src), result.attributes, notes)
         _write_atomic(out, lambda path: path.write_bytes(geojson_bytes(wgs)))
     elif kind == "gpkg":
-        _write_atomic(out, lambda path: gdf.to_file(path, layer=GPKG_LAYER, driver="GPKG", engine="pyogrio"))
+        _write_atomic(out, lambda path: write_gpkg(gdf, path, GPKG_LAYER))
     else:
         _write_atomic(out, lambda path: gdf.to_parquet(path))
     return notes
