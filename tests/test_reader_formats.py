@@ -19,6 +19,7 @@ from shapely.geometry import LineString, box
 from gis.errors import InputError
 from gis.formats.shapefile import shapefile_zip
 from gis.io import read_bundle
+from gis.io.vector import read_shapefile
 
 # parcels around 117°E 31.5°N in CGCS2000 3-degree zone 39 (prefixed, EPSG:4527) and CM 117E (EPSG:4548)
 X0, Y0 = 39_500_000.0, 3_485_000.0
@@ -570,5 +571,13 @@ def test_our_shapefile_export_gives_other_columns_their_full_names_back(tmp_path
     back = read_bundle(tmp_path / "shp").parcels
     assert back["enterprise_contact_person"].tolist() == ["张三", "李四"]  # a DBF name holds 10 bytes
     assert back["备注说明文字"].tolist() == ["甲", "乙"]
+    # another layer in the same folder is left alone by this layer's legend
+    gpd.GeoDataFrame({"F1": ["x"]}, geometry=[box(0, 0, 1, 1)], crs=4527).to_file(
+        tmp_path / "shp" / "other.shp"
+    )
+    assert read_shapefile(tmp_path / "shp" / "other.shp", layer="other")[0].columns.tolist() == [
+        "F1",
+        "geometry",
+    ]
     (tmp_path / "shp" / "字段对照表.csv").unlink()  # without the legend the short names stay
     assert "enterprise_contact_person" not in read_bundle(tmp_path / "shp").parcels

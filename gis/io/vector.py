@@ -220,9 +220,11 @@ def read_shapefile(
             f"{layer}: {path.name} 的中文疑似乱码, 请用 encoding='GBK' 或补充 .cpg 文件 "
             f"(text looks garbled, e.g. Latin-1 mojibake; pass encoding='GBK' or add a .cpg file)"
         )
-    # a 字段对照表.csv beside it (our shapefile export writes one) gives the short DBF names back their full names
+    # a 字段对照表.csv beside it (our shapefile export writes one) gives the short DBF names back their full names;
+    # one legend serves a folder, so only when it names exactly this file's fields
     legend = read_legend(path)
-    gdf = gdf.rename(columns={c: legend[c] for c in gdf.columns if c in legend and legend[c] not in gdf})
+    if legend and set(legend) == set(gdf.columns) - {gdf.geometry.name}:
+        gdf = gdf.rename(columns={c: legend[c] for c in gdf.columns if c in legend and legend[c] not in gdf})
     return gdf, warnings
 
 
