@@ -22,6 +22,7 @@ from gis.errors import InputError
 __all__ = [
     "CRS84",
     "OutputCRS",
+    "cached_transformer",
     "crs_key",
     "crs_uri",
     "from_storage",
@@ -110,7 +111,8 @@ def offered_crs(storage: CRS, lon: float) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
+def cached_transformer(src: str, dst: str) -> Transformer:
+    """A transformer between two CRS keys (`crs_key`), x/y order, built once: building one reads proj.db."""
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
 
 
@@ -138,7 +140,7 @@ def _swap(geoms: np.ndarray) -> np.ndarray:
 def from_storage(geoms: np.ndarray, storage: CRS, out: OutputCRS) -> np.ndarray:
     """Geometries in the storage CRS (x/y) to `out`, in `out`'s axis order."""
     if crs_key(storage) != crs_key(out.crs):
-        transformer = _transformer(crs_key(storage), crs_key(out.crs))
+        transformer = cached_transformer(crs_key(storage), crs_key(out.crs))
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
         )
@@ -158,7 +160,7 @@ def to_storage(geom: BaseGeometry, src: OutputCRS, storage: CRS) -> BaseGeometry
             shapely.get_type_id(arr[0]) in (3, 6) and shapely.area(arr[0]) == 0
         ):  # a flat box would vanish
             arr = shapely.segmentize(arr, step)
-        transformer = _transformer(crs_key(src.crs), crs_key(storage))
+        transformer = cached_transformer(crs_key(src.crs), crs_key(storage))
         arr = shapely.transform(arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
     out = arr[0]
     if not np.all(np.isfinite(shapely.bounds(out))):

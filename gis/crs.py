@@ -9,17 +9,21 @@ EPSG formulas (checked against the PROJ database):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 import geopandas as gpd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 __all__ = [
+    "AREA_OF_USE_ERROR_DEG",
+    "AREA_OF_USE_WARN_DEG",
     "GEOGRAPHIC_DEFAULT",
     "crs_label",
+    "degrees_outside_area",
     "epsg_code",
     "gk3_epsg",
     "gk3_zone",
@@ -27,11 +31,17 @@ __all__ = [
     "is_gk3_unprefixed",
     "lonlat_bounds",
     "prefixed_epsg",
+    "to_lonlat",
     "working_crs",
 ]
 
 #: the CRS of GeoJSON without a ``crs`` member, and of tables that declare none (RFC 7946)
 GEOGRAPHIC_DEFAULT = 4326
+
+#: degrees outside a CRS's area of use past which coordinates cannot be in it (a wrong zone, prefix or axis
+#: order), and past which a warning is due
+AREA_OF_USE_ERROR_DEG = 10.0
+AREA_OF_USE_WARN_DEG = 1.0
 
 _CM_MIN, _CM_MAX = 75, 135  # CGCS2000 Gauss-Krüger zones cover 75°E–135°E
 _WEB_MERCATOR = {3857, 900913, 3785, 102100}
@@ -204,3 +214,31 @@ def working_crs(gdf: gpd.GeoDataFrame) -> CRS:
     except ValueError:
         zone = min(max(math.floor((lon + 180) / 6) + 1, 1), 60)
         return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+@functools.lru_cache(maxsize=32)
+def _lonlat_transformer(srs: str) -> Transformer:
+    # building a transformer reads proj.db (~0.1 s); a zone's data mostly shares one CRS
+    return Transformer.from_crs(CRS.from_user_input(srs), 4326, always_xy=True)
+
+
+def to_lonlat(crs: CRS, x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates in `crs` (x/y order) as longitude and latitude (inf or NaN where they cannot be)."""
+    if crs.is_geographic:
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    lon, lat = _lonlat_transformer(crs.srs).transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def degrees_outside_area(crs: CRS, lon: np.ndarray | float, lat: np.ndarray | float) -> np.ndarray:
+    """How many degrees each point lies outside the CRS's area of use (0 inside, inf where it is not a place);
+    all 0 for a CRS without an area of use."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    area = crs.area_of_use
+    if area is None:
+        off = np.zeros(np.broadcast(lon, lat).shape)
+    else:
+        off = np.maximum.reduce(
+            [area.west - lon, lon - area.east, area.south - lat, lat - area.north, np.zeros_like(lon)]
+        )
+    return np.where(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90), off, np.inf)

@@ -26,15 +26,16 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from api.auth import edit_store, require
-from api.crs import CRS84, crs_uri, parse_crs
+from api.crs import CRS84, cached_transformer, crs_key, crs_uri, parse_crs
 from api.deps import base_urls
 from api.documents import link
 from api.features import feature_json
 from api.responses import GEOJSON, JSON, cache_control
+from gis.crs import AREA_OF_USE_ERROR_DEG, degrees_outside_area, to_lonlat
 from gis.errors import InputError, PreconditionFailedError, PreconditionRequiredError
 from gis.store.tokens import Principal
 
@@ -159,8 +160,8 @@ def _geometry(value: Any, request: Request, storage: CRS) -> BaseGeometry:
     src = _input_crs(request, storage)
     if src.swap:
         geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
-    if not src.crs.equals(storage):
-        transformer = Transformer.from_crs(src.crs, storage, always_xy=True)
+    if crs_key(src.crs) != crs_key(storage):
+        transformer = cached_transformer(crs_key(src.crs), crs_key(storage))
         geom = shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
     if not np.all(np.isfinite(shapely.bounds(geom))):
         raise InputError("the geometry cannot be transformed into the data's CRS", field="geometry")
@@ -173,17 +174,14 @@ def _geometry(value: Any, request: Request, storage: CRS) -> BaseGeometry:
     return geom
 
 
-def _within_area_of_use(geom: BaseGeometry, crs: CRS, margin: float = 3.0) -> bool:
-    """Whether every vertex falls, in lon/lat, inside the CRS's area of use widened by `margin` degrees.
+def _within_area_of_use(geom: BaseGeometry, crs: CRS) -> bool:
+    """Whether every vertex lies within the bundle reader's reach of the CRS's area of use.
 
     Swapped axes put a parcel tens of thousands of kilometres away, which a projection still computes.
     """
     xy = shapely.get_coordinates(geom)
-    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    west, south, east, north = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    ok &= (lon >= west - margin) & (lon <= east + margin) & (lat >= south - margin) & (lat <= north + margin)
-    return bool(ok.all())
+    lon, lat = to_lonlat(crs, xy[:, 0], xy[:, 1])
+    return bool((degrees_outside_area(crs, lon, lat) <= AREA_OF_USE_ERROR_DEG).all())
 
 
 def validate(

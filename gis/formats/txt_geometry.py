@@ -12,9 +12,10 @@ import numpy as np
 
 import geopandas as gpd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from gis.crs import AREA_OF_USE_ERROR_DEG, AREA_OF_USE_WARN_DEG, degrees_outside_area, to_lonlat
 from gis.formats.gauss_kruger import GkZone, datum_from_text, nearest_3deg_zone, parse_gk_crs, zone_width
 from gis.formats.gcj02 import in_china
 from gis.formats.txt_parse import HEADER_ALIASES, ParcelRows, Reporter
@@ -473,13 +474,11 @@ def _fit_user_crs(
 
 def _check_area_of_use(crs: CRS, north: np.ndarray, east: np.ndarray, reader: Reporter) -> None:
     """Fail when the coordinates land nowhere near the CRS's area of use (or cannot be transformed at all)."""
-    x, y = float(np.median(east)), float(np.median(north))
-    if crs.is_geographic:
-        lon, lat = x, y
-    else:
-        lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    lon_, lat_ = to_lonlat(crs, float(np.median(east)), float(np.median(north)))
+    lon, lat = float(lon_), float(lat_)
+    off = float(degrees_outside_area(crs, lon, lat))
     label = crs.to_string()
-    if not (np.isfinite(lon) and np.isfinite(lat) and abs(lat) <= 90):
+    if not np.isfinite(off):
         reader.fail(f"坐标与指定的坐标系 {label} 不符 (the coordinates do not fit the crs)", field="crs")
     if not in_china(lon, lat):
         # the format is China's (and the zone arithmetic China's): elsewhere the given CRS is the wrong one
@@ -488,18 +487,14 @@ def _check_area_of_use(crs: CRS, north: np.ndarray, east: np.ndarray, reader: Re
             "(with the given crs the coordinates lie outside China)",
             field="crs",
         )
-    area = crs.area_of_use
-    if area is None:
-        return
     # the same thresholds as the bundle reader (gis.io.reader._check_area_of_use)
-    off = max(area.west - lon, lon - area.east, area.south - lat, lat - area.north, 0)
-    if off > 10:
+    if off > AREA_OF_USE_ERROR_DEG:
         reader.fail(
             f"坐标中心 ({lon:.2f}, {lat:.2f}) 远在指定坐标系 {label} 的适用范围之外 "
             "(the coordinates lie far outside the crs's area of use)",
             field="crs",
         )
-    if off > 1:
+    if off > AREA_OF_USE_WARN_DEG:
         reader.notes.add(
             f"坐标中心 ({lon:.2f}, {lat:.2f}) 在指定坐标系 {label} 的适用范围之外 "
             "(the coordinates lie outside the crs's area of use; check the zone)"

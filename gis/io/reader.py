@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,19 @@ from typing import Any
 import numpy as np
 
 import geopandas as gpd
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from gis.bundle import Bundle
-from gis.crs import crs_label, epsg_code, lonlat_bounds, working_crs
+from gis.crs import (
+    AREA_OF_USE_ERROR_DEG,
+    AREA_OF_USE_WARN_DEG,
+    crs_label,
+    degrees_outside_area,
+    epsg_code,
+    lonlat_bounds,
+    to_lonlat,
+    working_crs,
+)
 from gis.errors import InputError
 from gis.io.fields import normalize_fields
 from gis.io.geometry import check_geometry
@@ -148,30 +156,23 @@ def _check_crs(gdf: gpd.GeoDataFrame, where: Where, warnings: list[str]) -> None
     _check_area_of_use(gdf.crs, bounds, where, warnings)
 
 
-@functools.lru_cache(maxsize=32)
-def _to_lonlat(srs: str) -> Transformer:
-    # building a transformer reads proj.db (~0.1 s); a bundle's layers mostly share one CRS
-    return Transformer.from_crs(CRS.from_user_input(srs), 4326, always_xy=True)
-
-
 def _check_area_of_use(crs: CRS, bounds: np.ndarray, where: Where, warnings: list[str]) -> None:
     """Coordinates far outside their CRS's area of use mean a wrong CRS (e.g. a zone prefix in an unprefixed zone)."""
-    area = crs.area_of_use
-    if area is None:
+    if crs.area_of_use is None:
         return
-    lon, lat = _to_lonlat(crs.srs).transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-    if not (np.isfinite(lon) and np.isfinite(lat)):
+    lon, lat = to_lonlat(crs, (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    off = float(degrees_outside_area(crs, lon, lat))
+    if not np.isfinite(off):
         raise where.error(
             f"坐标与坐标系 {crs_label(crs)} 不符 (coordinates do not fit the CRS)", field="geometry"
         )
-    off = max(area.west - lon, lon - area.east, area.south - lat, lat - area.north, 0)
-    if off > 10:
+    if off > AREA_OF_USE_ERROR_DEG:
         raise where.error(
             f"坐标与坐标系 {crs_label(crs)} 不符: 中心 ({lon:.2f}, {lat:.2f}) 远在其适用范围之外 "
             "(coordinates do not fit the CRS: check the zone and its prefix)",
             field="geometry",
         )
-    if off > 1:
+    if off > AREA_OF_USE_WARN_DEG:
         warnings.append(
             f"{where.layer}: 坐标中心 ({lon:.2f}, {lat:.2f}) 在 {crs_label(crs)} 的适用范围之外 "
             "(the layer lies outside its CRS's area of use; check the zone)"
