@@ -24,12 +24,12 @@ import pandas as pd
 import geopandas as gpd
 
 from gis.errors import InputError
-from gis.formats.field_codes import LEGEND_NAME, PINYIN_CODES, read_legend, short_field_names
+from gis.formats.field_codes import LEGEND_NAME, PINYIN_CODES, short_field_names
 from gis.formats.txt_read import HEADER_ALIASES
 from gis.outputs import json_default
 from gis.schema import chinese_name
 
-__all__ = ["LEGEND_NAME", "PINYIN_CODES", "read_legend", "shapefile_zip", "short_field_names"]
+__all__ = ["LEGEND_NAME", "PINYIN_CODES", "shapefile_zip", "short_field_names"]
 
 
 _MAX_BYTES = 254  # DBF string fields

@@ -20,7 +20,7 @@ from gis.formats.gauss_kruger import GkZone, datum_from_text, nearest_3deg_zone,
 from gis.formats.gcj02 import in_china
 from gis.formats.txt_parse import HEADER_ALIASES, ParcelRows, Reporter
 from gis.schema import LAYERS
-from gis.units import M2_PER_HA, M2_PER_MU
+from gis.units import M2_PER_HA
 
 __all__ = ["build"]
 
@@ -329,7 +329,7 @@ def _area_ha(
     if unit is None and not guess_unit:
         unit = "ha"
     if unit is None:
-        candidates = {"ha": number, "m2": number / M2_PER_HA, "mu": number * M2_PER_MU / M2_PER_HA}
+        candidates = {"ha": number, "m2": number / M2_PER_HA, "mu": number / 15}
         unit = next((u for u, v in candidates.items() if _close(v, computed_ha)), None)
         if unit in ("m2", "mu"):
             name = "平方米" if unit == "m2" else "亩"
@@ -362,7 +362,7 @@ def _close(declared_ha: float, computed_ha: float) -> bool:
 
 
 def _to_ha(number: float, unit: str) -> float:
-    return {"ha": number, "m2": number / M2_PER_HA, "mu": number * M2_PER_MU / M2_PER_HA}[unit]
+    return {"ha": number, "m2": number / M2_PER_HA, "mu": number / 15}[unit]
 
 
 def _planned_use(land_use: str | None) -> str | None:

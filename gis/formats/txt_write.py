@@ -19,8 +19,8 @@ import geopandas as gpd
 import shapely
 
 from gis.errors import InputError
+from gis.formats.field_codes import PINYIN_CODES
 from gis.formats.gauss_kruger import DATUM_LABELS, datum_from_text, to_gk
-from gis.formats.shapefile import PINYIN_CODES
 from gis.formats.txt_read import HEADER_ALIASES
 from gis.schema import LAYERS
 from gis.units import M2_PER_HA
