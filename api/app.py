@@ -17,8 +17,8 @@ from api.errors import add_error_handlers
 from api.head import HeadAsGet
 from api.routes import edit, exports, health, history, ledger, ogc, summary
 from api.settings import Settings, get_settings
-from api.store import build_store
-from api.sync import served_version, start_sync, sync_edits
+from api.store import build_store, served_version
+from api.sync import start_sync, sync_edits
 from gis.errors import InputError
 
 __all__ = ["create_app", "load_results", "open_edit_store", "store_from_results"]

@@ -16,7 +16,14 @@ from api.collections import Collection, MemoryStore
 from api.features import prepare_default_geometry
 from gis.schema import LAYERS
 
-__all__ = ["LAYER_COLLECTIONS", "build_store", "bundle_version", "parcel_table", "readiness_examined"]
+__all__ = [
+    "LAYER_COLLECTIONS",
+    "build_store",
+    "bundle_version",
+    "parcel_table",
+    "readiness_examined",
+    "served_version",
+]
 
 #: the bundle layers served under their own names: (title, description, id field, temporal field)
 LAYER_COLLECTIONS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -67,6 +74,14 @@ def bundle_version(path: Path | None, as_of: date, *extra: Any) -> str:
             st = p.stat()
             h.update(f"{p.name}|{st.st_size}|{st.st_mtime_ns}".encode())
     return h.hexdigest()
+
+
+def served_version(settings: Any, results: Any) -> str:
+    """The data version behind every read ETag: the bundle's files, the as-of date, the database and its load."""
+    snapshot = results.bundle.store_state if results is not None else None
+    return bundle_version(
+        settings.bundle, settings.as_of, settings.db, snapshot.generation if snapshot else None
+    )
 
 
 def readiness_examined(readiness: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -2,7 +2,7 @@
 
 Several ``landready serve --db`` processes (or two laptops serving one bundle) share one store; each keeps its
 results in memory. Before a request, at most every ``settings.sync_seconds``, a process asks the store which parcels
-were written since it last looked and recomputes those as stored, like its own edits (`api.routes.edit.publish`).
+were written since it last looked and recomputes those as stored, like its own edits (`api.publish.publish`).
 A parcel whose stored ETag this process already serves (its own write, or one it has applied) is skipped.
 """
 
@@ -15,31 +15,24 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.routes.edit import publish, validate, write_lock
+from api.publish import publish
+from api.routes.edit import validate, write_lock
 from gis.errors import NotFoundError
 
-__all__ = ["catch_up", "served_version", "start_sync", "sync_edits"]
+__all__ = ["catch_up", "start_sync", "sync_edits"]
 
 log = logging.getLogger(__name__)
 
 
 def start_sync(state: Any, store: Any, results: Any) -> None:
     """Follow `store` from where `results` were read (or from now when they did not come from it)."""
-    snapshot = getattr(results.bundle, "store_state", None) if results is not None else None
+    snapshot = results.bundle.store_state if results is not None else None
     if snapshot is None:
         state.sync_cursor, state.sync_generation = store.change_cursor(), store.generation()
     else:
-        state.sync_cursor, etags, state.sync_generation = snapshot
-        state.parcel_etags = dict(etags)
+        state.sync_cursor, state.sync_generation = snapshot.cursor, snapshot.generation
+        state.parcel_etags = dict(snapshot.etags)
     state.sync_due = 0.0
-
-
-def served_version(settings: Any, results: Any) -> str:
-    """The data version behind every read ETag: the bundle's files, the as-of date, the database and its load."""
-    from api.store import bundle_version
-
-    snapshot = getattr(results.bundle, "store_state", None) if results is not None else None
-    return bundle_version(settings.bundle, settings.as_of, settings.db, snapshot[2] if snapshot else None)
 
 
 async def sync_edits(request: Request) -> None:
@@ -91,6 +84,7 @@ def catch_up(request: Request) -> int:
 def _reload(state: Any, store: Any) -> None:
     """Serve the store as now loaded, computed afresh (the slow, sure way; a re-load is rare)."""
     from api.app import load_results, store_from_results
+    from api.store import served_version
 
     log.warning("the store was re-loaded; computing everything again")
     results = load_results(state.settings)

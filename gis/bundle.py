@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 from pyproj import CRS
 
-__all__ = ["Bundle"]
+__all__ = ["Bundle", "StoreState"]
+
+
+class StoreState(NamedTuple):
+    """Where a store stood when a bundle's parcels were read from it (`api.sync` follows it from there)."""
+
+    #: the store's change cursor, taken before the parcels were read (`gis.store.Store.change_cursor`)
+    cursor: Any
+    #: the parcels' ETags by parcel id
+    etags: dict[str, str]
+    #: the store's load id (`gis.store.Store.generation`)
+    generation: str | None
 
 
 @dataclass
@@ -28,9 +39,8 @@ class Bundle:
     #: contents of zone.toml (name, area source, ``rules`` overrides); empty when there is none
     zone: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: when the parcels came from a store: its change cursor, taken before they were read, their ETags by parcel
-    #: id and the store's generation (a server applies what other processes write later from there: `api.sync`)
-    store_state: tuple[Any, dict[str, str], str | None] | None = None
+    #: where the store stood when the parcels came from one (a server follows later writes from there)
+    store_state: StoreState | None = None
 
     @property
     def parcels(self) -> gpd.GeoDataFrame:

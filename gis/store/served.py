@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from gis.bundle import Bundle
+from gis.bundle import Bundle, StoreState
 from gis.errors import InputError
 from gis.io import normalize_layer, read_bundle
 from gis.schema import RASTERS
@@ -46,7 +46,7 @@ def open_served(
     store = EmbeddedStore(path) if path.exists() else EmbeddedStore.create(path, data.parcels)
     cursor = store.change_cursor()
     parcels, etags = store_parcels(store)
-    state = (cursor, etags, store.generation())
+    state = StoreState(cursor, etags, store.generation())
     return replace(data, layers={**data.layers, "parcels": parcels}, store_state=state), store
 
 
@@ -71,7 +71,7 @@ def _bundle_from_postgis(store: PostgisStore, cache_dir: Path | None) -> Bundle:
         rasters=rasters,
         zone=json.loads(meta.get("zone", "{}")),
         warnings=json.loads(meta.get("warnings", "[]")),
-        store_state=(cursor, etags, meta.get("load_id")),
+        store_state=StoreState(cursor, etags, meta.get("load_id")),
     )
 
 
