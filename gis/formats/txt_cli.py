@@ -11,7 +11,6 @@ reproduces the file.
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import tempfile
@@ -27,7 +26,7 @@ import shapely
 from gis.errors import InputError
 from gis.formats.gauss_kruger import datum_shift_note
 from gis.formats.txt_read import read_txt
-from gis.formats.txt_write import HEADER_KEYS, write_txt
+from gis.formats.txt_write import HEADER_KEYS, value_text, write_txt
 from gis.io.vector import read_shapefile
 from gis.outputs import geojson_bytes, write_gpkg
 
@@ -172,7 +171,7 @@ def _attributes_from_fields(gdf: gpd.GeoDataFrame, notes: list[str]) -> dict[str
     for key in HEADER_KEYS:
         if key not in gdf.columns:
             continue
-        values = [v for v in dict.fromkeys(_text(v) for v in gdf[key].tolist()) if v is not None]
+        values = [v for v in dict.fromkeys(value_text(v) for v in gdf[key].tolist()) if v is not None]
         if not values:
             continue
         if len(values) > 1:
@@ -182,18 +181,6 @@ def _attributes_from_fields(gdf: gpd.GeoDataFrame, notes: list[str]) -> dict[str
             )
         attributes[key] = values[0]
     return attributes
-
-
-def _text(value: object) -> str | None:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, pd.Timestamp | datetime.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _to_lonlat(

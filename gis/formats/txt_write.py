@@ -204,18 +204,23 @@ def _land_use(gdf: gpd.GeoDataFrame, columns: dict[str, str]) -> list[str]:
     return [lu or _USE_LABELS.get(pu, pu) for lu, pu in zip(land_use, planned, strict=True)]
 
 
-def _clean(value: object, column: str, notes: list[str]) -> str:
-    """A header value as text: empty for null; commas (no quoting exists in the format) become 、."""
+def value_text(value: object) -> str | None:
+    """A field value as the format writes it: None for null, whole numbers without ``.0``, dates as ISO."""
     if value is None or value is pd.NA or value is pd.NaT:
-        return ""
+        return None
     if isinstance(value, float | np.floating):
         if math.isnan(value):
-            return ""
+            return None
         if float(value).is_integer():
             value = int(value)
     if isinstance(value, pd.Timestamp | datetime.date):
-        value = value.strftime("%Y-%m-%d")
-    text = " ".join(str(value).split())
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _clean(value: object, column: str, notes: list[str]) -> str:
+    """A header value as text: empty for null; commas (no quoting exists in the format) become 、."""
+    text = " ".join((value_text(value) or "").split())
     if "," in text or "，" in text:
         notes.append(f"字段 {column} 的值 {text!r} 含逗号,已改为 、 (comma replaced)")
         text = text.replace(",", "、").replace("，", "、")
