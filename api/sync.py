@@ -8,6 +8,7 @@ A parcel whose stored ETag this process already serves (its own write, or one it
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
@@ -22,6 +23,9 @@ from gis.errors import NotFoundError
 __all__ = ["catch_up", "start_sync", "sync_edits"]
 
 log = logging.getLogger(__name__)
+
+#: more parcels changed elsewhere than this since the last look: one full recompute instead of one per parcel
+BULK = 20
 
 
 def start_sync(state: Any, store: Any, results: Any) -> None:
@@ -66,6 +70,10 @@ def catch_up(request: Request) -> int:
             _reload(state, store)  # `landready load` replaced everything: batches and rasters too
             return 0
         cursor, parcel_ids = store.changes_since(state.sync_cursor)
+        if len(parcel_ids) > BULK:
+            _recompute_all(state, store, parcel_ids)
+            state.sync_cursor = cursor
+            return len(parcel_ids)
         applied = 0
         for parcel_id in parcel_ids:
             try:
@@ -79,6 +87,28 @@ def catch_up(request: Request) -> int:
         return 0
     finally:
         lock.release()
+
+
+def _recompute_all(state: Any, store: Any, parcel_ids: list[str]) -> None:
+    """Every parcel as stored, computed in one go: after a burst of edits elsewhere that beats one incremental
+    recompute per parcel (each costs about a second at 100 000 parcels)."""
+    from dataclasses import replace
+
+    from api.app import store_from_results
+    from gis.pipeline import compute
+    from gis.store.served import store_parcels
+
+    log.info("%d parcels were edited elsewhere; computing everything again", len(parcel_ids))
+    parcels, etags = store_parcels(store)
+    old = state.results
+    results = compute(
+        replace(old.bundle, layers={**old.bundle.layers, "parcels": parcels}), old.as_of, old.rules
+    )
+    steps = "|".join(f"{pid}={etags.get(pid, 'deleted')}" for pid in sorted(parcel_ids))
+    version = hashlib.blake2b(f"{state.store.version}|{steps}".encode(), digest_size=8).hexdigest()
+    state.results, state.store = results, store_from_results(results, version)
+    state.export_cache = {}
+    state.parcel_etags = etags  # after the collections: an ETag is never newer than what is served
 
 
 def _reload(state: Any, store: Any) -> None:

@@ -207,3 +207,25 @@ def test_a_load_under_way_does_not_stall_a_running_server(tmp_path: Path) -> Non
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_a_burst_of_edits_elsewhere_is_taken_in_one_go(two_servers) -> None:
+    from api.sync import BULK
+
+    a, b, token = two_servers
+    assert b.get("/api/summary").status_code == 200  # b has looked: what follows is new to it
+    ids = [f"BURST{i:02d}" for i in range(BULK + 5)]
+    for i, pid in enumerate(ids):
+        box = sq(120 * (i % 10), 900 + 120 * (i // 10), 100, 100)
+        geometry = {"type": "Polygon", "coordinates": [[(y, x) for x, y in box.exterior.coords]]}
+        created = a.post(
+            ITEMS,
+            content=feature(pid, geometry, planned_use="industrial"),
+            headers={**bearer(token), "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/4527>"},
+        )
+        assert created.status_code == 201, created.text
+    served = {f["id"] for f in b.get(ITEMS, params={"limit": 1000}).json()["features"]}
+    assert set(ids) <= served
+    for pid in (ids[0], ids[-1]):
+        assert b.get(f"{ITEMS}/{pid}").headers["ETag"] == a.get(f"{ITEMS}/{pid}").headers["ETag"]
+    assert a.get("/api/summary").json()["totals"] == b.get("/api/summary").json()["totals"]
