@@ -118,11 +118,9 @@ def _reload(state: Any, store: Any) -> None:
 
     log.warning("the store was re-loaded; computing everything again")
     results = load_results(state.settings)
-    state.results = results
-    state.store = store_from_results(results, served_version(state.settings, results))
+    state.results, state.store = results, store_from_results(results, served_version(state.settings, results))
     state.export_cache = {}
-    state.parcel_etags = {}
-    start_sync(state, store, results)
+    start_sync(state, store, results)  # the new load's cursor and ETags
 
 
 def _apply_stored(state: Any, store: Any, parcel_id: str) -> bool:
